@@ -1,0 +1,43 @@
+"""The ASGI application. `create_app(settings)` builds everything; nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+
+from server.db import engine_from_settings
+from server.errors import AppError
+from server.handlers import error_handlers
+from server.routes import route_table
+from server.settings import Settings
+
+log = logging.getLogger("xunjian")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    engine = engine_from_settings(settings)
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    app = Starlette(
+        routes=route_table(settings),
+        exception_handlers=error_handlers(),
+        lifespan=_lifespan(engine),
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.secret = settings.resolved_secret()
+    return app
+
+
+def _lifespan(engine):
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        engine.dispose()
+
+    return lifespan
+
+
+__all__ = ["AppError", "create_app"]

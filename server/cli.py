@@ -1,0 +1,335 @@
+"""The `xunjian` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import select
+
+from server.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args) or 0
+    except CliError as exc:
+        print(f"错误 error: {exc}", file=sys.stderr)
+        return 1
+
+
+class CliError(Exception):
+    pass
+
+
+def _settings(args) -> Settings:
+    overrides = {}
+    if getattr(args, "database_url", None):
+        overrides["database_url"] = args.database_url
+    return Settings.from_env(**overrides)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="xunjian", description="巡检 Xunjian: county library inspections"
+    )
+    p.add_argument("--database-url", help="overrides XUNJIAN_DATABASE_URL")
+    sub = p.add_subparsers()
+
+    s = sub.add_parser("serve", help="run the web server")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers()
+    u = db.add_parser("upgrade", help="apply migrations up to the head")
+    u.set_defaults(func=cmd_db_upgrade)
+
+    d = sub.add_parser("demo", help="build the Qian County demo database (SQLite)")
+    d.add_argument("--db", default="xunjian.db", help="SQLite file to create")
+    d.add_argument("--force", action="store_true", help="replace an existing file")
+    d.add_argument("--password", help="one password for every demo account (tests)")
+    d.set_defaults(func=cmd_demo)
+
+    user = sub.add_parser("user", help="accounts").add_subparsers()
+    ua = user.add_parser("add", help="add a user")
+    ua.add_argument("username")
+    ua.add_argument("--name", required=True, help="display name, e.g. 王建国")
+    ua.add_argument("--role", choices=["inspector", "supervisor", "admin"], default="inspector")
+    ua.add_argument("--area", required=True, help="scope area code, e.g. 610424")
+    ua.add_argument("--password", help="default: generated and printed")
+    ua.set_defaults(func=cmd_user_add)
+
+    imp = sub.add_parser("import", help="import registers").add_subparsers()
+    ip = imp.add_parser("points", help="service points from CSV or XLSX")
+    ip.add_argument("file", type=Path)
+    ip.add_argument("--skip-bad", action="store_true", help="import the good rows anyway")
+    ip.add_argument(
+        "--allow-similar",
+        action="store_true",
+        help="accept near-duplicate names (e.g. 巨州 / 新巨洲)",
+    )
+    ip.set_defaults(func=cmd_import_points)
+
+    tpl = sub.add_parser("template", help="checklist templates").add_subparsers()
+    tl = tpl.add_parser("load", help="load a template file as a new version")
+    tl.add_argument("file", type=Path)
+    tl.add_argument("--county", help="county code for a county-only version")
+    tl.add_argument("--note", default="")
+    tl.set_defaults(func=cmd_template_load)
+    tp = tpl.add_parser("params", help="set a county's thresholds (new version)")
+    tp.add_argument("key", help="template key, e.g. village_point")
+    tp.add_argument("assignments", nargs="+", help="name=value, e.g. book_volumes_min=2000")
+    tp.add_argument("--county", required=True)
+    tp.set_defaults(func=cmd_template_params)
+    tls = tpl.add_parser("list", help="list templates and versions")
+    tls.set_defaults(func=cmd_template_list)
+
+    cy = sub.add_parser("cycle", help="assessment cycles").add_subparsers()
+    ca = cy.add_parser("add", help="add an assessment cycle")
+    ca.add_argument("name", help="e.g. 2027年度公共文化服务目标责任考核")
+    ca.add_argument("--county", required=True)
+    ca.add_argument("--start", required=True, type=date.fromisoformat)
+    ca.add_argument("--end", required=True, type=date.fromisoformat)
+    ca.add_argument("--current", action="store_true")
+    ca.set_defaults(func=cmd_cycle_add)
+    return p
+
+
+def _open(args, *, write: bool = True):
+    from server.db import engine_from_settings, session_scope
+    from server.migrate import current_revisions, head_revisions
+
+    settings = _settings(args)
+    engine = engine_from_settings(settings)
+    if current_revisions(engine) != head_revisions(settings.database_url):
+        raise CliError("数据库结构不是最新，请先运行 run `xunjian db upgrade` first")
+    return settings, session_scope(engine, write=write)
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from server.db import engine_from_settings
+    from server.migrate import current_revisions, head_revisions
+
+    settings = _settings(args)
+    engine = engine_from_settings(settings)
+    if current_revisions(engine) != head_revisions(settings.database_url):
+        raise CliError("数据库结构不是最新，请先运行 run `xunjian db upgrade` (or `xunjian demo`)")
+    engine.dispose()
+    print(f"巡检 Xunjian on http://{args.host}:{args.port}/  (database {settings.database_url})")
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    from server.migrate import upgrade
+
+    settings = _settings(args)
+    upgrade(settings.database_url)
+    print("数据库已是最新 schema at head")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from server.db import make_engine, session_scope
+    from server.migrate import upgrade
+    from server.services.demo import build_demo
+
+    db = Path(args.db).resolve()
+    if db.exists():
+        if not args.force:
+            raise CliError(f"{db} 已存在 exists; use --force to replace it")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+    url = f"sqlite:///{db}"
+    upgrade(url)
+    settings = Settings.from_env(database_url=url)
+    engine = make_engine(url)
+    with session_scope(engine, write=True) as session:
+        result = build_demo(session, settings.data_path, password=args.password)
+    engine.dispose()
+    print(f"演示数据已建好 demo ready: {db}")
+    print(
+        f"  乾县 Qian County: 16 个镇街, {result.points} 个服务点, "
+        f"{result.inspections} 条2020年检查记录"
+    )
+    print("  账号 accounts (用户名 / 密码):")
+    for username, pw in result.passwords.items():
+        print(f"    {username:<11} {pw}")
+    print(f"  运行 run: XUNJIAN_DATABASE_URL={url} xunjian serve")
+    return 0
+
+
+def cmd_user_add(args) -> int:
+    from server.models import Area, User
+    from server.services.auth import hash_password, new_password
+
+    _, scope = _open(args)
+    with scope as session:
+        area = session.exec(select(Area).where(Area.code == args.area)).first()
+        if area is None:
+            raise CliError(f"区域代码 {args.area} 不存在 unknown area code")
+        if session.exec(select(User).where(User.username == args.username)).first():
+            raise CliError(f"用户 {args.username} 已存在 user exists")
+        pw = args.password or new_password()
+        session.add(
+            User(
+                username=args.username,
+                display_name=args.name,
+                role=args.role,
+                area_id=area.id,
+                password_hash=hash_password(pw),
+            )
+        )
+    print(f"已添加 added {args.username} ({args.role}, {area.name}); 密码 password: {pw}")
+    return 0
+
+
+def cmd_import_points(args) -> int:
+    from server.services.point_import import import_points
+
+    _, scope = _open(args)
+    try:
+        with scope as session:
+            report = import_points(
+                session, args.file, skip_bad=args.skip_bad, allow_similar=args.allow_similar
+            )
+    except (ValueError, OSError) as exc:
+        raise CliError(f"{args.file}: {exc}") from None
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    if not report.written:
+        print(
+            f"未导入 nothing imported: {len(report.bad_rows)} 行有错误 bad row(s); "
+            "改正后重试，或用 --skip-bad 只导入正确的行",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"已导入 imported: 新增 {report.created} created, 更新 {report.updated} updated, "
+        f"跳过 {len(report.skipped_rows)} skipped"
+    )
+    return 0
+
+
+def cmd_template_load(args) -> int:
+    from server.domain.templates import TemplateError
+    from server.models import Area
+    from server.services.templates import load_template
+
+    try:
+        content = json.loads(args.file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CliError(f"{args.file}: {exc}") from None
+    _, scope = _open(args)
+    try:
+        with scope as session:
+            county = None
+            if args.county:
+                county = session.exec(select(Area).where(Area.code == args.county)).first()
+                if county is None:
+                    raise CliError(f"县代码 {args.county} 不存在 unknown county")
+            version, created = load_template(session, content, county=county, note=args.note)
+    except TemplateError as exc:
+        for err in exc.errors:
+            print(f"  {err}", file=sys.stderr)
+        raise CliError(f"{args.file}: 模板有 {len(exc.errors)} 处错误，未载入 refused") from None
+    word = "已载入新版本 loaded" if created else "内容未变 unchanged"
+    print(f"{word}: {content.get('key')} v{version.version}")
+    return 0
+
+
+def cmd_template_params(args) -> int:
+    from server.domain.templates import TemplateError
+    from server.models import Area
+    from server.services.templates import set_params
+
+    overrides = {}
+    for pair in args.assignments:
+        name, _, raw = pair.partition("=")
+        try:
+            overrides[name] = json.loads(raw)
+        except ValueError:
+            raise CliError(f"{pair!r}: 应为 name=number") from None
+    _, scope = _open(args)
+    try:
+        with scope as session:
+            county = session.exec(select(Area).where(Area.code == args.county)).first()
+            if county is None:
+                raise CliError(f"县代码 {args.county} 不存在 unknown county")
+            version, created = set_params(session, args.key, county, overrides)
+    except LookupError:
+        raise CliError(f"模板 {args.key} 不存在 unknown template") from None
+    except (TemplateError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"{args.key} v{version.version} ({county.name})" + ("" if created else " unchanged"))
+    return 0
+
+
+def cmd_template_list(args) -> int:
+    from server.models import ChecklistTemplate, TemplateVersion
+
+    _, scope = _open(args, write=False)
+    with scope as session:
+        for tpl in session.exec(select(ChecklistTemplate).order_by(ChecklistTemplate.key)):
+            versions = session.exec(
+                select(TemplateVersion)
+                .where(TemplateVersion.template_id == tpl.id)
+                .order_by(TemplateVersion.version)
+            ).all()
+            print(f"{tpl.key}  {tpl.name_zh}")
+            for v in versions:
+                scope_note = f"county {v.county_id}" if v.county_id else "default"
+                print(f"  v{v.version}  {scope_note}  {v.created_at:%Y-%m-%d}  {v.note}")
+    return 0
+
+
+def cmd_cycle_add(args) -> int:
+    from server.models import Area, Cycle
+    from server.services.changes import stamp
+
+    if args.end < args.start:
+        raise CliError("结束日期早于开始日期 end is before start")
+    _, scope = _open(args)
+    with scope as session:
+        county = session.exec(select(Area).where(Area.code == args.county)).first()
+        if county is None or county.level != "county":
+            raise CliError(f"县代码 {args.county} 不存在 unknown county")
+        if args.current:
+            for old in session.exec(select(Cycle).where(Cycle.county_id == county.id)):
+                old.current = False
+                stamp(session, old)
+        cycle = Cycle(
+            name=args.name,
+            year=args.start.year,
+            start_date=args.start,
+            end_date=args.end,
+            county_id=county.id,
+            current=args.current,
+        )
+        stamp(session, cycle)
+    print(f"已添加考核周期 added cycle: {args.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""All tables. Importing this module registers them on SQLModel.metadata."""
+
+from server.models.area import LEVELS, Area
+from server.models.audit import AuditLog
+from server.models.blob import Blob
+from server.models.counter import ChangeCounter
+from server.models.cycle import Assignment, Cycle
+from server.models.inspection import STATUSES, FollowUp, Inspection
+from server.models.point import KINDS, ServicePoint
+from server.models.template import ChecklistTemplate, TemplateVersion
+from server.models.user import ROLES, Device, User
+
+__all__ = [
+    "KINDS",
+    "LEVELS",
+    "ROLES",
+    "STATUSES",
+    "Area",
+    "Assignment",
+    "AuditLog",
+    "Blob",
+    "ChangeCounter",
+    "ChecklistTemplate",
+    "Cycle",
+    "Device",
+    "FollowUp",
+    "Inspection",
+    "ServicePoint",
+    "TemplateVersion",
+    "User",
+]

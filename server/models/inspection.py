@@ -1,0 +1,56 @@
+"""Inspections and the follow-ups (限期整改) that failed items open."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel
+
+from server.models._base import json_column, tz_column, utcnow
+
+STATUSES = ("draft", "submitted")
+
+
+class Inspection(SQLModel, table=True):
+    # Made by the phone (UUID), so a record exists before the server has ever seen it.
+    id: str = Field(primary_key=True, max_length=36)
+    point_id: int = Field(foreign_key="service_point.id", index=True)
+    template_version_id: int = Field(foreign_key="template_version.id", index=True)
+    cycle_id: int | None = Field(default=None, foreign_key="cycle.id", index=True)
+    inspector_id: int = Field(foreign_key="user.id", index=True)
+    device_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="draft", max_length=16, index=True)
+    answers: dict = Field(default_factory=dict, sa_column=json_column(False))
+    # [{"sha256", "item", "size", "mime", "taken_at"}]
+    photos: list = Field(default_factory=list, sa_column=json_column(False))
+    gps: dict | None = Field(default=None, sa_column=json_column())
+    notes: str = ""
+    started_at: datetime | None = Field(default=None, sa_column=tz_column())
+    submitted_at: datetime | None = Field(default=None, sa_column=tz_column(index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(False))
+    rev: int = 1
+    # Per-field hybrid logical clock stamps for the merge rule (see docs/sync-protocol.md).
+    field_hlc: dict = Field(default_factory=dict, sa_column=json_column(False))
+    # Cached evaluation from server.domain.rules.evaluate; None for drafts.
+    result: dict | None = Field(default=None, sa_column=json_column())
+    rating: str | None = Field(default=None, max_length=8, index=True)
+    evidence_complete: bool = False
+    seq: int = Field(default=0, index=True)
+
+
+class FollowUp(SQLModel, table=True):
+    __tablename__ = "follow_up"
+
+    id: int | None = Field(default=None, primary_key=True)
+    point_id: int = Field(foreign_key="service_point.id", index=True)
+    cycle_id: int | None = Field(default=None, foreign_key="cycle.id", index=True)
+    item_key: str = Field(max_length=64)
+    reason_code: str = Field(default="", max_length=64)
+    opened_by: str = Field(foreign_key="inspection.id")
+    opened_at: datetime = Field(sa_column=tz_column(False))
+    due_date: date
+    status: str = Field(default="open", max_length=16, index=True)
+    closed_by: str | None = Field(default=None, foreign_key="inspection.id")
+    closed_at: datetime | None = Field(default=None, sa_column=tz_column())
+    seq: int = Field(default=0, index=True)

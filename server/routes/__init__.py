@@ -1,0 +1,18 @@
+"""The one route table."""
+
+from __future__ import annotations
+
+from server.settings import Settings
+
+
+def route_table(settings: Settings) -> list:
+    from server.routes import health, home
+
+    table: list = [*health.routes, *home.routes]
+    try:
+        from server.routes import pwa
+    except ImportError:  # the field app lands separately
+        pwa = None
+    if pwa is not None:
+        table.extend(pwa.routes(settings))
+    return table

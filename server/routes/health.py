@@ -1,0 +1,33 @@
+"""/healthz: is the database reachable, and is its schema at the migration head?"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from server.migrate import current_revisions, head_revisions
+
+
+async def healthz(request: Request) -> JSONResponse:
+    engine = request.app.state.engine
+    settings = request.app.state.settings
+    body: dict = {"database": "unreachable", "schema": "unknown"}
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        body["database"] = "ok"
+        current = current_revisions(engine)
+        head = head_revisions(settings.database_url)
+        body["revision"] = sorted(current)
+        body["head"] = sorted(head)
+        body["schema"] = "current" if current == head else "behind"
+    except Exception as exc:  # report, never raise: this is what monitors poll
+        body["detail"] = type(exc).__name__
+    ok = body["database"] == "ok" and body["schema"] == "current"
+    body["status"] = "ok" if ok else "error"
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+routes = [Route("/healthz", healthz)]

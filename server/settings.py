@@ -1,0 +1,86 @@
+"""Settings read from the environment once, at start-up.
+
+Every setting has a default and help text; `docs/settings.md` lists them and a test keeps the
+two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ENV_PREFIX = "XUNJIAN_"
+
+
+def _setting(default, help_text: str):
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = _setting(
+        "sqlite:///./xunjian.db",
+        "SQLAlchemy URL. SQLite runs in WAL mode with foreign keys on; "
+        "PostgreSQL works through postgresql+psycopg://user@host/db.",
+    )
+    data_dir: str = _setting(
+        "./xunjian-data", "Folder for photos (content-addressed) and the generated secret key."
+    )
+    secret_key: str = _setting(
+        "", "Secret for signing. Empty: generated on first run and kept in DATA_DIR/secret_key."
+    )
+    max_blob_bytes: int = _setting(
+        10 * 1024 * 1024, "Largest photo the server accepts, in bytes (advertised to clients)."
+    )
+    token_days: int = _setting(60, "How long a device token stays valid, in days.")
+    sync_page_size: int = _setting(500, "Most changes one /api/sync reply carries.")
+    log_level: str = _setting("info", "Log level for the server.")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
+        env = os.environ if env is None else env
+        values: dict = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            if isinstance(f.default, int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise SystemExit(
+                        f"{ENV_PREFIX}{f.name.upper()} must be an integer, got {raw!r}"
+                    ) from None
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret(self) -> str:
+        """The configured secret, else one generated once and kept beside the photos."""
+        if self.secret_key:
+            if self.secret_key in {"change-me", "secret", "changeme"}:
+                raise SystemExit("XUNJIAN_SECRET_KEY is a placeholder; set a real secret")
+            return self.secret_key
+        path = self.data_path / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_path.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def documented_settings() -> list[tuple[str, object, str]]:
+    return [(ENV_PREFIX + f.name.upper(), f.default, f.metadata["help"]) for f in fields(Settings)]

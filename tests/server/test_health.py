@@ -1,0 +1,24 @@
+from sqlalchemy import text
+
+
+def test_healthz_reports_database_and_schema(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["database"] == "ok" and body["schema"] == "current" and body["status"] == "ok"
+
+
+def test_healthz_notices_a_schema_behind_head(client, engine):
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'old'"))
+    r = client.get("/healthz")
+    assert r.status_code == 503
+    assert r.json()["schema"] == "behind"
+
+
+def test_unknown_api_path_is_json_and_page_is_html(client):
+    r = client.get("/api/nothing-here")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "http_404"
+    r = client.get("/no-such-page")
+    assert r.status_code == 404 and "找不到" in r.text and "Traceback" not in r.text
