@@ -1,0 +1,79 @@
+"""How the reference client reaches the server: one small interface, two implementations.
+
+``HttpTransport`` speaks real HTTP with the stdlib (a native client would do the same);
+tests may pass any object with the same ``request`` method, e.g. one wrapping an in-process
+app. A transport raises ``TransportError`` for every failure that is not an HTTP answer:
+refused, reset, timed out, cut mid-body. The client treats all of those alike: it does not
+know whether the server saw the request, so it retries the same bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class TransportError(Exception):
+    """No HTTP answer arrived (connection refused, reset, timed out or truncated)."""
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class Transport(Protocol):
+    def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None
+    ) -> Response: ...
+
+
+def decode_body(resp: Response) -> bytes:
+    """The body with any gzip content-encoding removed; a corrupt body is a transport error."""
+    if (resp.header("content-encoding") or "").lower() == "gzip":
+        try:
+            return gzip.decompress(resp.body)
+        except (OSError, EOFError) as exc:
+            raise TransportError(f"truncated gzip body: {exc}") from None
+    return resp.body
+
+
+class HttpTransport:
+    """Plain HTTP/1.1 over http.client; a new connection per request keeps failure simple."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        u = urllib.parse.urlsplit(base_url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"base_url must be http(s)://host[:port], got {base_url!r}")
+        self.scheme = u.scheme
+        self.host = u.hostname
+        self.port = u.port
+        self.prefix = u.path.rstrip("/")
+        self.timeout = timeout
+
+    def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None
+    ) -> Response:
+        cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+        conn = cls(self.host, self.port, timeout=self.timeout)
+        try:
+            conn.request(method, self.prefix + path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            length = resp.getheader("content-length")
+            if length is not None and int(length) != len(data):
+                raise TransportError("response cut short")
+            hdrs = {k.lower(): v for k, v in resp.getheaders()}
+            return Response(resp.status, hdrs, data)
+        except (TimeoutError, OSError, http.client.HTTPException) as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            conn.close()
