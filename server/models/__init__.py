@@ -7,6 +7,7 @@ from server.models.counter import ChangeCounter
 from server.models.cycle import Assignment, Cycle
 from server.models.inspection import STATUSES, FollowUp, Inspection
 from server.models.point import KINDS, ServicePoint
+from server.models.sync import InspectionRevision, Quarantine, RetiredToken, SyncConflict, SyncOp
 from server.models.template import ChecklistTemplate, TemplateVersion
 from server.models.user import ROLES, Device, User
 
@@ -25,7 +26,12 @@ __all__ = [
     "Device",
     "FollowUp",
     "Inspection",
+    "InspectionRevision",
+    "Quarantine",
+    "RetiredToken",
     "ServicePoint",
+    "SyncConflict",
+    "SyncOp",
     "TemplateVersion",
     "User",
 ]
