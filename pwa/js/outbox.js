@@ -1,0 +1,164 @@
+// The outbox: one op per submitted inspection. Peek, send, and delete an op only when the
+// server has acknowledged its op_id (applied, conflict or rejected). A failed send only
+// reschedules; nothing here ever drops an op on an error. No DOM: also used by the worker.
+import { tx, req2p, getMeta, setMeta, all, get } from './db.js';
+
+const STRICT = { durability: 'strict' };
+const BACKOFF_BASE_MS = 10_000;
+const BACKOFF_MAX_MS = 30 * 60_000;
+
+export const uuid = () => crypto.randomUUID();
+
+export async function deviceId() {
+  let id = await getMeta('device_id');
+  if (!id) {
+    id = 'd-' + uuid();
+    await setMeta('device_id', id);
+  }
+  return id;
+}
+
+// Hybrid logical clock "<16-digit ms>:<4-digit counter>:<device>", monotonic on this phone
+// even when its wall clock jumps backwards.
+export async function nextHlc(device) {
+  const last = (await getMeta('hlc')) || { ms: 0, n: 0 };
+  const now = Date.now();
+  const next = now > last.ms ? { ms: now, n: 0 } : { ms: last.ms, n: last.n + 1 };
+  await setMeta('hlc', next);
+  return `${String(next.ms).padStart(16, '0')}:${String(next.n).padStart(4, '0')}:${device}`;
+}
+
+// Wire shape of an inspection (architecture.md): local bookkeeping fields start with '_'.
+export function wireRecord(rec) {
+  const out = {};
+  for (const [k, v] of Object.entries(rec)) if (!k.startsWith('_')) out[k] = v;
+  return out;
+}
+
+// Finalize: the submitted record and its op are written in one strict transaction, so a
+// crash leaves either a draft or a queued submission, never half of one.
+export async function submit(record) {
+  const device = await deviceId();
+  const hlc = await nextHlc(device);
+  const now = new Date().toISOString();
+  const rec = {
+    ...record, status: 'submitted', submitted_at: now, device_id: device,
+    rev: (record.rev || 0) + 1, _sync: { state: 'pending', at: now }, _updated: now,
+  };
+  const op = {
+    op_id: uuid(), type: 'inspection.put', record_id: rec.id, base_rev: record._server_rev || 0,
+    hlc, data: wireRecord(rec), state: 'pending', attempts: 0, next_at: 0, created_at: now,
+  };
+  await tx(['inspections', 'outbox'], 'readwrite', (s) => {
+    s.inspections.put(rec);
+    s.outbox.put(op);
+  }, STRICT);
+  return rec;
+}
+
+export const ops = () => all('outbox');
+
+// Ops due now (or all of them when forced), oldest first.
+export async function peek({ force = false, limit = 1000 } = {}) {
+  const now = Date.now();
+  const list = (await ops()).filter((o) => force || !o.next_at || o.next_at <= now);
+  list.sort((a, b) => (a.hlc < b.hlc ? -1 : 1));
+  return list.slice(0, limit);
+}
+
+async function setStates(opIds, state, patchOp) {
+  await tx(['outbox', 'inspections'], 'readwrite', async (s) => {
+    for (const id of opIds) {
+      const op = await req2p(s.outbox.get(id));
+      if (!op) continue;
+      Object.assign(op, { state }, patchOp ? patchOp(op) : {});
+      s.outbox.put(op);
+      const rec = await req2p(s.inspections.get(op.record_id));
+      if (rec) {
+        rec._sync = { ...(rec._sync || {}), state, error: op.last_error || null,
+          next_at: op.next_at || 0 };
+        s.inspections.put(rec);
+      }
+    }
+  });
+}
+
+export const markSending = (opIds) => setStates(opIds, 'sending');
+
+// The send failed (network, 5xx, expired token): keep the op, try again later.
+export function reschedule(opIds, error, { countAttempt = true } = {}) {
+  return setStates(opIds, 'pending', (op) => {
+    const attempts = (op.attempts || 0) + (countAttempt ? 1 : 0);
+    const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
+    const jitter = 0.8 + Math.random() * 0.4;
+    return { attempts, last_error: error || null,
+      next_at: countAttempt ? Date.now() + Math.round(wait * jitter) : 0 };
+  });
+}
+
+const ACK_STATE = { applied: 'sent', conflict: 'conflict', rejected: 'rejected' };
+
+// Only here does an op leave the phone: its ack arrived.
+export async function applyAcks(acks) {
+  const now = new Date().toISOString();
+  const done = [];
+  await tx(['outbox', 'inspections'], 'readwrite', async (s) => {
+    for (const ack of acks) {
+      const op = await req2p(s.outbox.get(ack.op_id));
+      if (!op) continue;
+      const rec = await req2p(s.inspections.get(op.record_id));
+      if (rec) {
+        rec._sync = {
+          state: ACK_STATE[ack.status] || 'rejected', at: now, code: ack.code || null,
+          message_zh: ack.message_zh || null, message_en: ack.message_en || null,
+          conflict_id: ack.conflict_id || null,
+        };
+        if (ack.rev != null) { rec._server_rev = ack.rev; rec.rev = ack.rev; }
+        s.inspections.put(rec);
+      }
+      s.outbox.delete(ack.op_id);
+      done.push(ack.op_id);
+    }
+  }, STRICT);
+  return done;
+}
+
+// Records the outbox screen lists: every submitted inspection made on this phone.
+export async function records() {
+  const list = (await all('inspections')).filter((r) => r._sync && r.status === 'submitted');
+  list.sort((a, b) => ((b.submitted_at || '') < (a.submitted_at || '') ? -1 : 1));
+  return list;
+}
+
+export async function unsyncedCount() {
+  return (await ops()).length;
+}
+
+const b64 = (buf) => {
+  let s = '';
+  const bytes = new Uint8Array(buf);
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+};
+
+// Manual rescue: every queued op and the photos it needs, as one JSON file.
+export async function exportFile() {
+  const queued = await ops();
+  const photos = [];
+  for (const op of queued) {
+    for (const p of op.data.photos || []) {
+      const row = await get('photos', p.sha256);
+      if (row && row.blob) {
+        photos.push({ sha256: p.sha256, mime: row.mime, base64: b64(await row.blob.arrayBuffer()) });
+      }
+    }
+  }
+  const body = {
+    kind: 'xunjian-outbox', version: 1, exported_at: new Date().toISOString(),
+    device_id: await deviceId(), ops: queued.map(({ state, attempts, next_at, last_error, ...op }) => op),
+    photos,
+  };
+  return new Blob([JSON.stringify(body)], { type: 'application/json' });
+}

@@ -1,0 +1,116 @@
+// One input per item type (architecture.md, "Item types"). Each widget calls set(value) on
+// every change; undefined removes the answer. Photos are handled by the form.
+import { t, L, fmtNum } from '../i18n.js';
+import { h, uid } from '../ui.js';
+import { weeklyTotals } from '../rules.js';
+
+export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+function numberField(item, value, set, ids) {
+  const unit = L(item.unit);
+  const input = h('input.num', {
+    id: ids.input, type: 'number', inputmode: item.key.endsWith('_m2') || item.key.endsWith('_pct') ? 'decimal' : 'numeric',
+    min: '0', step: 'any', value: value ?? '', 'aria-describedby': ids.desc,
+    oninput: (e) => {
+      const raw = e.target.value;
+      set(raw === '' ? undefined : Number(raw));
+    },
+  });
+  return h('div.numrow', input, unit ? h('span.unit', unit) : null);
+}
+
+// Native radios styled as big segmented buttons: accessible by default.
+function choices(item, value, set, ids, opts, multi) {
+  const name = uid('c');
+  return h('div.seg', { role: multi ? 'group' : 'radiogroup', 'aria-labelledby': ids.label,
+    'aria-describedby': ids.desc },
+  opts.map((o) => {
+    const id = uid('o');
+    const checked = multi ? (value || []).includes(o.key) : value === o.value;
+    return h('span.opt',
+      h('input', { type: multi ? 'checkbox' : 'radio', id, name, checked,
+        onchange: (e) => {
+          if (!multi) { set(o.value); return; }
+          const cur = new Set(Array.isArray(value) ? value : []);
+          if (e.target.checked) cur.add(o.key); else cur.delete(o.key);
+          value = item.options.map((x) => x.key).filter((k) => cur.has(k));
+          set(value);
+        } }),
+      h('label', { for: id }, o.label));
+  }));
+}
+
+function yesno(item, value, set, ids) {
+  return choices(item, value, set, ids,
+    [{ key: 'yes', value: true, label: t('form.yes') }, { key: 'no', value: false, label: t('form.no') }]);
+}
+
+function choice(item, value, set, ids) {
+  return choices(item, value, set, ids, item.options.map((o) => ({ key: o.key, value: o.key, label: L(o.label) })));
+}
+
+function multicheck(item, value, set, ids) {
+  return choices(item, value, set, ids,
+    item.options.map((o) => ({ key: o.key, label: L(o.label) })), true);
+}
+
+function text(item, value, set, ids) {
+  const phone = /phone|tel/.test(item.key);
+  const attrs = { id: ids.input, value: value ?? '', 'aria-describedby': ids.desc,
+    oninput: (e) => set(e.target.value === '' ? undefined : e.target.value) };
+  if (phone) return h('input', { ...attrs, type: 'tel', inputmode: 'tel', autocomplete: 'off' });
+  return h('input', { ...attrs, type: 'text', autocomplete: 'off' });
+}
+
+export function describeTotals(tot) {
+  if (!tot || tot.invalid) return t('hours.invalid');
+  return t('hours.total', { days: tot.days, hours: fmtNum(tot.hours) });
+}
+
+// Weekly opening hours: per day a list of ranges; the weekly total is computed live by the
+// same function the rules use.
+function weeklyHours(item, value, set, ids) {
+  let hours = Object.fromEntries(DAYS.map((d) => [d, (value && value[d]) || []]));
+  const total = h('p.total', { id: uid('tot'), 'aria-live': 'polite' });
+  const box = h('div.week', { role: 'group', 'aria-labelledby': ids.label, 'aria-describedby': ids.desc });
+  const commit = () => {
+    const clean = Object.fromEntries(DAYS.map((d) => [d, hours[d].filter((r) => r[0] && r[1])]));
+    const any = DAYS.some((d) => clean[d].length);
+    total.textContent = describeTotals(weeklyTotals(clean));
+    set(any ? clean : undefined);
+  };
+  const draw = () => {
+    box.replaceChildren(...DAYS.map((d) => {
+      const dayName = t(`day.${d}`);
+      return h('fieldset.day',
+        h('legend', dayName),
+        hours[d].map((r, i) => h('div.range',
+          h('input', { type: 'time', value: r[0], 'aria-label': t('hours.from', { day: dayName }),
+            onchange: (e) => { r[0] = e.target.value; commit(); } }),
+          h('span', { 'aria-hidden': 'true' }, '–'),
+          h('input', { type: 'time', value: r[1], 'aria-label': t('hours.to', { day: dayName }),
+            onchange: (e) => { r[1] = e.target.value; commit(); } }),
+          h('button.small.ghost', { type: 'button', 'aria-label': t('hours.remove', { day: dayName }),
+            onclick: () => { hours[d].splice(i, 1); draw(); commit(); } }, '×'))),
+        h('button.small.ghost', { type: 'button', onclick: () => {
+          const prev = hours[d][hours[d].length - 1];
+          hours[d].push(prev ? ['14:30', '17:30'] : ['08:30', '12:00']);
+          draw(); commit();
+        } }, t('hours.add', { day: dayName })),
+        d === 'mon' && hours.mon.length ? h('button.small.ghost', { type: 'button', onclick: () => {
+          for (const o of ['tue', 'wed', 'thu', 'fri']) hours[o] = hours.mon.map((r) => [...r]);
+          draw(); commit();
+        } }, t('hours.copy_weekdays')) : null);
+    }));
+  };
+  draw();
+  total.textContent = describeTotals(weeklyTotals(hours));
+  return h('div', box, total);
+}
+
+const WIDGETS = { number: numberField, yesno, choice, multicheck, text, weekly_hours: weeklyHours };
+
+export function widget(item, value, set, ids) {
+  const make = WIDGETS[item.type];
+  return make ? make(item, value, set, ids) : null;
+}

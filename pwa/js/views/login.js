@@ -1,0 +1,48 @@
+// Log in once, online; then the cached token and scope carry weeks of offline work.
+import { t } from '../i18n.js';
+import { h, mount } from '../ui.js';
+import { login, getAuth } from '../sync.js';
+import { count } from '../db.js';
+import { go, sync, requestPersist, state } from '../app.js';
+
+export async function render() {
+  const auth = await getAuth();
+  const queued = await count('outbox');
+  const err = h('p.error', { role: 'alert', id: 'login-error' });
+  const user = h('input', { id: 'username', name: 'username', type: 'text', autocomplete: 'username',
+    autocapitalize: 'none', required: true, value: auth?.user?.username || '' });
+  const pass = h('input', { id: 'password', name: 'password', type: 'password',
+    autocomplete: 'current-password', required: true });
+  const btn = h('button.primary', { type: 'submit' }, t('login.submit'));
+  const form = h('form.card', {
+    'aria-describedby': 'login-error',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      if (!navigator.onLine) { err.textContent = t('login.needs_network'); return; }
+      btn.disabled = true;
+      btn.textContent = t('login.busy');
+      let res;
+      try { res = await login(user.value.trim(), pass.value); } catch (_) { res = { ok: false, code: 'network' }; }
+      btn.disabled = false;
+      btn.textContent = t('login.submit');
+      if (!res.ok) {
+        err.textContent = t(`login.error.${res.code}`) === `login.error.${res.code}`
+          ? t('login.error.other', { code: res.code }) : t(`login.error.${res.code}`);
+        return;
+      }
+      state.auth = await getAuth();
+      requestPersist();
+      await sync({ force: true });
+      go('#/home');
+    },
+  },
+  h('label', { for: 'username' }, t('login.username')), user,
+  h('label', { for: 'password' }, t('login.password')), pass,
+  err, btn);
+  mount(
+    h('h2', t(auth?.expired ? 'login.title_again' : 'login.title')),
+    auth?.expired ? h('p.warn', t('login.kept', { n: queued })) : h('p', t('login.intro')),
+    form,
+  );
+}

@@ -1,0 +1,81 @@
+// Outbox: every submitted inspection with its sync state; progress; sync now; export.
+import { t, fmtDate, fmtBytes, getLang } from '../i18n.js';
+import { h, mount, toast } from '../ui.js';
+import * as outbox from '../outbox.js';
+import { all, getMeta } from '../db.js';
+import { sync, onSyncEvent, state } from '../app.js';
+
+let off = null;
+
+export function syncBadge(s) {
+  return h(`span.tag.sync-${s}`, t(`sync.state.${s}`));
+}
+
+function progressBar(p) {
+  if (!p) return h('div.progress', { hidden: true });
+  const total = p.records_total + p.bytes_total;
+  const done = p.records_done + p.bytes_done;
+  return h('div.progress',
+    h('progress', { max: total || 1, value: done, 'aria-label': t('outbox.progress') }),
+    h('p.muted', t('outbox.progress_text', { done: p.records_done, total: p.records_total,
+      bytes: fmtBytes(p.bytes_done), bytes_total: fmtBytes(p.bytes_total) })));
+}
+
+async function download() {
+  const blob = await outbox.exportFile();
+  const a = h('a', { href: URL.createObjectURL(blob),
+    download: `xunjian-outbox-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  toast(t('outbox.exported'));
+}
+
+export async function render() {
+  const [recs, points, lastSync, ops] = await Promise.all([
+    outbox.records(), all('points'), getMeta('last_sync'), outbox.ops()]);
+  const names = new Map(points.map((p) => [p.code, p.name]));
+  const opOf = new Map(ops.map((o) => [o.record_id, o]));
+  const bar = h('div#sync-progress', progressBar(state.syncing ? state.progress : null));
+  const msg = (s) => (getLang() === 'en' ? s.message_en : s.message_zh) || s.code || '';
+  const btn = h('button.primary', { type: 'button', disabled: state.syncing, onclick: async () => {
+    if (!navigator.onLine) { toast(t('net.offline_short')); }
+    btn.disabled = true;
+    const res = await sync({ force: true });
+    btn.disabled = false;
+    if (!res.ok) toast(t(`sync.fail.${res.code}`) === `sync.fail.${res.code}` ? t('sync.fail.other') : t(`sync.fail.${res.code}`));
+    render();
+  } }, t('outbox.sync_now'));
+  const items = recs.map((r) => {
+    const s = r._sync || { state: 'pending' };
+    const op = opOf.get(r.id);
+    const photoBytes = (r.photos || []).reduce((a, p) => a + (p.size || 0), 0);
+    return h('li.rec', { 'data-state': s.state, 'data-id': r.id },
+      h('div.rec-head', h('strong', names.get(r.point_code) || r.point_code), ' ', syncBadge(s.state)),
+      h('p.muted', t('outbox.submitted_at', { date: fmtDate(r.submitted_at, true) }), ' · ',
+        t('outbox.photos', { n: (r.photos || []).length, bytes: fmtBytes(photoBytes) })),
+      s.state === 'rejected' || s.state === 'conflict'
+        ? h('p.warn', t(`outbox.reason_${s.state}`, { reason: msg(s) })) : null,
+      op && op.attempts ? h('p.muted', t('outbox.retry', { n: op.attempts,
+        time: fmtDate(new Date(op.next_at).toISOString(), true), error: op.last_error || '' })) : null);
+  });
+  mount(
+    h('h2', t('outbox.title')),
+    h('p', t('outbox.summary', { n: ops.length }), ' ',
+      h('span.muted', lastSync ? t('outbox.last_sync', { date: fmtDate(lastSync, true) }) : t('outbox.never_synced'))),
+    state.auth?.expired ? h('p.warn', t('auth.expired_banner', { n: ops.length }), ' ',
+      h('a', { href: '#/login' }, t('auth.login_again'))) : null,
+    h('div.actions', btn,
+      h('button', { type: 'button', onclick: download, disabled: !ops.length }, t('outbox.export'))),
+    bar,
+    items.length ? h('ul.plain.recs', items) : h('p.empty', t('outbox.empty')),
+  );
+  off?.();
+  off = onSyncEvent((m) => {
+    if (m.type === 'progress' || m.type === 'sync-start') bar.replaceChildren(progressBar(state.progress));
+    if (m.type === 'sync-done') render();
+  });
+}
+
+export function leave() { off?.(); off = null; }
