@@ -54,7 +54,8 @@ def pwa_dir() -> Path:
 
 
 def _media_type(path: Path) -> str:
-    return TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    guessed = mimetypes.guess_type(path.name)[0]
+    return TYPES.get(path.suffix) or guessed or "application/octet-stream"
 
 
 def _asset(path: Path, body: bytes) -> Asset:
