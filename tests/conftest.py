@@ -133,3 +133,10 @@ def demo(engine, settings):
 
     with session_scope(engine, write=True) as session:
         return build_demo(session, settings.data_path, password=DEMO_PASSWORD)
+
+
+def pytest_report_header(config):
+    admin, why = _pg_admin_url()
+    if admin:
+        return f"PostgreSQL: {admin} reachable; database tests run on SQLite and PostgreSQL"
+    return f"PostgreSQL: SKIPPED, database tests run on SQLite only. {why}"

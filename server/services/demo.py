@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from server.domain.templates import load_builtin_templates
-from server.models import Area, Assignment, Cycle, Inspection, ServicePoint, User
+from server.models import Area, Blob, Assignment, Cycle, Inspection, ServicePoint, User
 from server.services.auth import hash_password, new_password
 from server.services.blobstore import write_complete
 from server.services.changes import stamp
@@ -139,7 +139,7 @@ def build_demo(session: Session, data_dir: Path, *, password: str | None = None)
         )
     stamp(session, *assignments)
 
-    photos = _demo_photos(data_dir)
+    photos = _demo_photos(session, data_dir)
     result.inspections = _inspections_2020(
         session, rng, data, points, versions, cycles[2020], users, photos
     )
@@ -167,7 +167,7 @@ def _point(rng, t, township, code, name, kind) -> ServicePoint:
     )
 
 
-def _demo_photos(data_dir: Path) -> dict[str, list[str]]:
+def _demo_photos(session: Session, data_dir: Path) -> dict[str, list[str]]:
     """The demo's photos, stored as complete blobs. Each kind gets a few variants whose
     bytes differ by a JPEG comment, so every photo has its own hash."""
     out: dict[str, list[str]] = {}
@@ -180,7 +180,20 @@ def _demo_photos(data_dir: Path) -> dict[str, list[str]]:
         for i in range(6):
             comment = f"xunjian demo {entry.name} {i}".encode()
             seg = b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
-            variants.append(write_complete(data_dir, raw[:2] + seg + raw[2:]))
+            data = raw[:2] + seg + raw[2:]
+            sha = write_complete(data_dir, data)
+            if session.get(Blob, sha) is None:
+                now = datetime.now(UTC)
+                session.add(
+                    Blob(
+                        sha256=sha,
+                        size=len(data),
+                        received=len(data),
+                        complete=True,
+                        completed_at=now,
+                    )
+                )
+            variants.append(sha)
         out[entry.name.removesuffix(".jpg")] = variants
     return out
 

@@ -50,10 +50,10 @@ def refresh_outcome(session: Session, inspection: Inspection) -> None:
     result = evaluate(template, inspection.answers or {}, inspection.photos or [])
     inspection.result = result
     inspection.rating = result["rating"]["code"]
-    _sync_follow_ups(session, inspection, result)
+    _sync_follow_ups(session, inspection, result, template)
 
 
-def _sync_follow_ups(session: Session, inspection: Inspection, result: dict) -> None:
+def _sync_follow_ups(session: Session, inspection: Inspection, result: dict, template) -> None:
     if inspection.submitted_at is None:
         return
     open_items = {
@@ -66,6 +66,8 @@ def _sync_follow_ups(session: Session, inspection: Inspection, result: dict) -> 
     }
     changed = []
     for key, outcome in result["items"].items():
+        if not template.item(key).scored:
+            continue
         follow = open_items.get(key)
         if outcome["status"] == "pass" and follow is not None:
             if follow.opened_at <= inspection.submitted_at and follow.opened_by != inspection.id:

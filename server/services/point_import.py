@@ -188,7 +188,7 @@ def validate(session: Session, rows: list[dict[str, str]], *, allow_similar: boo
         if active_word not in TRUE_WORDS | FALSE_WORDS:
             bad(n, "active", f"“{row['active']}”应为 是/否", f"{row['active']!r} is not yes/no")
         if name and township is not None:
-            _check_names(n, code, name, township, accepted, existing, bad, allow_similar)
+            _check_names(n, code, name, kind, township, accepted, existing, bad, allow_similar)
         if not any(p.row == n for p in problems):
             record = {
                 "code": code,
@@ -204,7 +204,9 @@ def validate(session: Session, rows: list[dict[str, str]], *, allow_similar: boo
             }
             clean[n] = record
         if name and township is not None:
-            accepted.append((n, {"code": code, "name": name, "township_id": township.id}))
+            accepted.append(
+                (n, {"code": code, "name": name, "kind": kind, "township_id": township.id})
+            )
     return clean, problems
 
 
@@ -223,9 +225,9 @@ def _coord(row, fld, lo, hi, n, bad) -> float | None:
     return value
 
 
-def _check_names(n, code, name, township, accepted, existing, bad, allow_similar) -> None:
+def _check_names(n, code, name, kind, township, accepted, existing, bad, allow_similar) -> None:
     for other_row, other in accepted:
-        if other["township_id"] != township.id or other["code"] == code:
+        if other["township_id"] != township.id or other["code"] == code or other["kind"] != kind:
             continue
         if other["name"] == name:
             bad(n, "name", f"与第{other_row}行同名“{name}”", f"same name as row {other_row}")
@@ -237,7 +239,7 @@ def _check_names(n, code, name, township, accepted, existing, bad, allow_similar
                 f"looks like row {other_row} ({other['name']})",
             )
     for point in existing:
-        if point.township_id != township.id or point.code == code:
+        if point.township_id != township.id or point.code == code or point.kind != kind:
             continue
         if point.name == name:
             bad(

@@ -1,0 +1,123 @@
+"""Device login: per-device bearer tokens, stored as SHA-256 digests, revocable and rotatable.
+
+Why per device and long-lived: an inspector may be out of signal for weeks, and must not be
+locked out of saving work because a token expired in a village. Revocation (a lost phone) is
+per device, and every refusal carries a code so the app knows to ask for a new login while
+keeping its outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from server.errors import Unauthorized
+from server.models import Area, Device, RetiredToken, User
+from server.services.auth import new_token, token_digest, verify_password
+from sync.errors import render
+
+SEEN_EVERY = timedelta(minutes=10)  # last_seen_at is advisory; do not write on every request
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes for timezone-aware columns; they were written as UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def unauthorized(code: str) -> Unauthorized:
+    zh, en = render(code)
+    return Unauthorized(zh, en, code=code)
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    device: Device
+    area: Area
+
+
+def login(
+    session: Session, username: str, password: str, device_id: str, device_name: str, days: int
+) -> tuple[str, Device, User]:
+    """Check the password and issue this device a fresh token (any older one is retired)."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        raise unauthorized("bad_credentials")
+    device = session.get(Device, device_id)
+    if device is None:
+        device = Device(id=device_id, user_id=user.id, name=device_name)
+    else:
+        _retire(session, device, "relogin")
+        device.user_id, device.name = user.id, device_name or device.name
+    token = new_token()
+    device.token_hash = token_digest(token)
+    device.token_expires_at = _now() + timedelta(days=days)
+    device.revoked_at = None
+    device.last_seen_at = _now()
+    session.add(device)
+    return token, device, user
+
+
+def _retire(session: Session, device: Device, reason: str) -> None:
+    if device.token_hash and session.get(RetiredToken, device.token_hash) is None:
+        session.add(RetiredToken(token_hash=device.token_hash, device_id=device.id, reason=reason))
+
+
+def rotate(session: Session, device: Device, days: int) -> str:
+    _retire(session, device, "rotated")
+    token = new_token()
+    device.token_hash = token_digest(token)
+    device.token_expires_at = _now() + timedelta(days=days)
+    session.add(device)
+    return token
+
+
+def revoke(session: Session, device: Device) -> None:
+    """Logout or a supervisor's "this phone is lost": the token answers token_revoked."""
+    device.revoked_at = _now()
+    session.add(device)
+
+
+def authenticate(session: Session, header: str | None) -> Caller:
+    """The caller behind an ``Authorization: Bearer`` header, or Unauthorized with a code."""
+    if not header or not header.lower().startswith("bearer "):
+        raise unauthorized("token_invalid")
+    digest = token_digest(header[7:].strip())
+    device = session.exec(select(Device).where(Device.token_hash == digest)).first()
+    if device is None:
+        if session.get(RetiredToken, digest) is not None:
+            raise unauthorized("token_revoked")
+        raise unauthorized("token_invalid")
+    if device.revoked_at is not None:
+        raise unauthorized("token_revoked")
+    expires = _aware(device.token_expires_at)
+    if expires is not None and expires < _now():
+        raise unauthorized("token_expired")
+    user = session.get(User, device.user_id)
+    if user is None or not user.active:
+        raise unauthorized("token_revoked")
+    area = session.get(Area, user.area_id)
+    assert area is not None
+    seen = _aware(device.last_seen_at)
+    if seen is None or _now() - seen > SEEN_EVERY:
+        device.last_seen_at = _now()
+        session.add(device)
+    return Caller(user, device, area)
+
+
+def user_json(user: User, area: Area) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "area_code": area.code,
+    }

@@ -1,0 +1,118 @@
+"""Domain checks on an incoming inspection op: does it refer to real, in-scope things, and
+does every answer fit its checklist item? A failure is a Rejection: the op is quarantined
+and acked `rejected` with the reason, never dropped and never half-applied.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from server.domain.rules import weekly_totals
+from server.models import ChecklistTemplate, Cycle, ServicePoint, TemplateVersion
+from server.services.inspections import template_for
+from sync.errors import Rejection
+
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class Resolved:
+    point_id: int
+    version_id: int
+
+
+class Checker:
+    """One per request: caches points, versions and cycles across the batch's ops."""
+
+    def __init__(self, session: Session, subtree: frozenset[int]) -> None:
+        self.session = session
+        self.subtree = subtree
+        self._points: dict[str, ServicePoint | None] = {}
+        self._versions: dict[tuple[str, int], tuple[TemplateVersion, str] | None] = {}
+        self._cycles: dict[int, bool] = {}
+
+    def point(self, code: str) -> ServicePoint | None:
+        if code not in self._points:
+            self._points[code] = self.session.exec(
+                select(ServicePoint).where(ServicePoint.code == code)
+            ).first()
+        return self._points[code]
+
+    def version(self, key: str, number: int) -> tuple[TemplateVersion, str] | None:
+        if (key, number) not in self._versions:
+            row = self.session.exec(
+                select(TemplateVersion, ChecklistTemplate.applies_to)
+                .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
+                .where(ChecklistTemplate.key == key, TemplateVersion.version == number)
+            ).first()
+            self._versions[(key, number)] = (row[0], row[1]) if row else None
+        return self._versions[(key, number)]
+
+    def cycle_exists(self, cycle_id: int) -> bool:
+        if cycle_id not in self._cycles:
+            self._cycles[cycle_id] = self.session.get(Cycle, cycle_id) is not None
+        return self._cycles[cycle_id]
+
+    def check(self, data: dict) -> Rejection | Resolved:
+        point = self.point(data["point_code"])
+        if point is None:
+            return Rejection.of("unknown_point", "point_code", point_code=data["point_code"])
+        if point.township_id not in self.subtree:
+            return Rejection.of("out_of_scope", "point_code", point_code=data["point_code"])
+        key, number = data["template_key"], data["template_version"]
+        found = self.version(key, number)
+        if found is None:
+            return Rejection.of(
+                "unknown_template", "template_version", template_key=key, template_version=number
+            )
+        version, applies_to = found
+        if applies_to != point.kind:
+            return Rejection.of("template_mismatch", "template_key", template_key=key)
+        cycle = data.get("cycle_id")
+        if cycle is not None and not self.cycle_exists(cycle):
+            return Rejection.of("unknown_cycle", "cycle_id", cycle_id=cycle)
+        assert version.id is not None and point.id is not None
+        template = template_for(self.session, version.id)
+        items = {i.key: i for i in template.items}
+        for akey, value in (data.get("answers") or {}).items():
+            why = answer_problem(items.get(akey), value)
+            if why:
+                return Rejection.of("bad_value", f"answers.{akey}", detail=why)
+        for n, photo in enumerate(data.get("photos") or []):
+            if photo["item"] not in items:
+                return Rejection.of(
+                    "bad_value", f"photos[{n}].item", detail="not an item of this checklist"
+                )
+        return Resolved(point.id, version.id)
+
+
+def answer_problem(item: Any, v: Any) -> str | None:
+    """Why ``v`` cannot be the answer to ``item``, or None. Mirrors rules._Context.read."""
+    if item is None:
+        return "not an item of this checklist"
+    if v is None:
+        return None
+    t = item.type
+    if t == "number":
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        return None if ok and v >= 0 else "must be a number >= 0"
+    if t == "yesno":
+        return None if isinstance(v, bool) else "must be true or false"
+    if t == "choice":
+        return None if isinstance(v, str) and v in item.option_keys else "must be one option key"
+    if t == "multicheck":
+        ok = isinstance(v, list) and all(isinstance(k, str) for k in v)
+        ok = ok and set(v) <= set(item.option_keys) and len(set(v)) == len(v)
+        return None if ok else "must be a list of distinct option keys"
+    if t == "text":
+        ok = isinstance(v, str) and len(v) <= MAX_TEXT
+        return None if ok else f"must be text of at most {MAX_TEXT} characters"
+    if t == "weekly_hours":
+        return None if weekly_totals(v)["invalid"] is None else "must be a weekly schedule"
+    if t == "photo":
+        return "a photo item is answered by photos, not a value"
+    return f"unknown item type {t}"

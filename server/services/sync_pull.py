@@ -1,0 +1,288 @@
+"""The pull half of /api/sync: every in-scope change after the device's cursor, paginated.
+
+Why the cursor is safe: rows carry `seq` from the one-row change counter, whose row lock
+makes numbers visible in commit order (services/changes.py). We read the committed counter
+value V *first* and only return rows with seq <= V, so a row that commits after our read
+has seq > V and is picked up next time; none is ever skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import text, tuple_
+from sqlmodel import Session, or_, select
+
+from server.models import (
+    Area,
+    Assignment,
+    ChecklistTemplate,
+    Cycle,
+    FollowUp,
+    Inspection,
+    InspectionRevision,
+    ServicePoint,
+    TemplateVersion,
+)
+from server.services.devices import Caller
+from sync.messages import CHANGE_KINDS
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may see and write: their area's subtree (and its ancestors, for names)."""
+
+    user_id: int
+    role: str
+    subtree: frozenset[int]
+    ancestors: frozenset[int]
+
+    @property
+    def fingerprint(self) -> str:
+        raw = f"{self.user_id}:{self.role}:{sorted(self.subtree)}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:10]
+
+
+def scope_of(session: Session, caller: Caller) -> Scope:
+    subtree, frontier = {caller.area.id}, [caller.area.id]
+    while frontier:
+        children = session.exec(select(Area.id).where(Area.parent_id.in_(frontier))).all()
+        frontier = [c for c in children if c not in subtree]
+        subtree.update(frontier)
+    ancestors, parent = set(), caller.area.parent_id
+    while parent is not None and parent not in ancestors:
+        ancestors.add(parent)
+        area = session.get(Area, parent)
+        parent = area.parent_id if area else None
+    assert caller.user.id is not None
+    return Scope(caller.user.id, caller.user.role, frozenset(subtree), frozenset(ancestors))
+
+
+def parse_cursor(cursor: str | None, scope: Scope) -> int:
+    """A cursor from another scope (the user moved area) or garbage restarts from zero:
+    a full resend is always safe, a skipped row is not."""
+    if not cursor:
+        return 0
+    parts = cursor.split(".")
+    if len(parts) != 3 or parts[0] != "v1" or parts[2] != scope.fingerprint:
+        return 0
+    try:
+        return max(0, int(parts[1]))
+    except ValueError:
+        return 0
+
+
+def make_cursor(seq: int, scope: Scope) -> str:
+    return f"v1.{seq}.{scope.fingerprint}"
+
+
+def committed_seq(session: Session) -> int:
+    return int(session.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar_one())
+
+
+def _queries(scope: Scope):
+    near = list(scope.subtree | scope.ancestors)
+    points_in = select(ServicePoint.id).where(ServicePoint.township_id.in_(list(scope.subtree)))
+    if scope.role == "inspector":
+        assignments = Assignment.inspector_id == scope.user_id
+    else:
+        assignments = Assignment.point_id.in_(points_in)
+    return {
+        "areas": (Area, Area.id.in_(near)),
+        "points": (ServicePoint, ServicePoint.township_id.in_(list(scope.subtree))),
+        "templates": (
+            TemplateVersion,
+            or_(TemplateVersion.county_id.is_(None), TemplateVersion.county_id.in_(near)),
+        ),
+        "cycles": (Cycle, Cycle.county_id.in_(near)),
+        "assignments": (Assignment, assignments),
+        "followups": (FollowUp, FollowUp.point_id.in_(points_in)),
+        "inspections": (Inspection, Inspection.inspector_id == scope.user_id),
+    }
+
+
+def pull(
+    session: Session, scope: Scope, cursor: int, page: int, skip: set[tuple[str, int]]
+) -> tuple[dict[str, list[dict]], int, bool]:
+    """Changes after ``cursor``: (rows by kind, next cursor, more). ``skip`` holds the
+    (inspection id, rev) pairs this device just wrote unchanged, so they are not echoed."""
+    ceiling = committed_seq(session)
+    found: list[tuple[int, str, object]] = []
+    for kind, (model, where) in _queries(scope).items():
+        rows = session.exec(
+            select(model)
+            .where(model.seq > cursor, model.seq <= ceiling, where)
+            .order_by(model.seq)
+            .limit(page + 1)
+        ).all()
+        found.extend((row.seq, kind, row) for row in rows)
+    found.sort(key=lambda t: t[0])
+    more = len(found) > page
+    taken = found[:page]
+    next_cursor = taken[-1][0] if more else max(ceiling, cursor)
+    by_kind: dict[str, list] = {k: [] for k in CHANGE_KINDS}
+    for _, kind, row in taken:
+        by_kind[kind].append(row)
+    out = Serializer(session).all(by_kind)
+    out["inspections"] = [r for r in out["inspections"] if (r["id"], r["rev"]) not in skip]
+    return out, next_cursor, more
+
+
+class Serializer:
+    """Rows to their wire shape (docs/sync-protocol.md, "Change rows")."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._areas: dict[int, str] = {}
+        self._points: dict[int, str] = {}
+        self._versions: dict[int, tuple[str, int]] = {}
+
+    def area_code(self, area_id: int | None) -> str | None:
+        if area_id is None:
+            return None
+        if area_id not in self._areas:
+            area = self.session.get(Area, area_id)
+            self._areas[area_id] = area.code if area else ""
+        return self._areas[area_id]
+
+    def point_code(self, point_id: int) -> str:
+        if point_id not in self._points:
+            point = self.session.get(ServicePoint, point_id)
+            self._points[point_id] = point.code if point else ""
+        return self._points[point_id]
+
+    def version(self, version_id: int) -> tuple[str, int]:
+        if version_id not in self._versions:
+            row = self.session.exec(
+                select(ChecklistTemplate.key, TemplateVersion.version)
+                .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
+                .where(TemplateVersion.id == version_id)
+            ).one()
+            self._versions[version_id] = (row[0], row[1])
+        return self._versions[version_id]
+
+    def all(self, by_kind: dict[str, list]) -> dict[str, list[dict]]:
+        out = {k: [getattr(self, k)(r) for r in rows] for k, rows in by_kind.items()}
+        if by_kind["inspections"]:
+            out["inspections"] = self.inspections_many(by_kind["inspections"])
+        return out
+
+    def areas(self, a: Area) -> dict:
+        return {
+            "id": a.code,
+            "code": a.code,
+            "name": a.name,
+            "level": a.level,
+            "parent_code": self.area_code(a.parent_id),
+            "lat": a.lat,
+            "lon": a.lon,
+        }
+
+    def points(self, p: ServicePoint) -> dict:
+        return {
+            "id": p.code,
+            "code": p.code,
+            "name": p.name,
+            "kind": p.kind,
+            "township_code": self.area_code(p.township_id),
+            "lat": p.lat,
+            "lon": p.lon,
+            "coords_approx": p.coords_approx,
+            "manager_name": p.manager_name,
+            "manager_phone": p.manager_phone,
+            "opening_hours": p.opening_hours,
+            "active": p.active,
+        }
+
+    def templates(self, v: TemplateVersion) -> dict:
+        assert v.id is not None
+        key, number = self.version(v.id)
+        return {
+            "id": f"{key}@{number}",
+            "key": key,
+            "version": number,
+            "county_code": self.area_code(v.county_id),
+            "content": v.content,
+        }
+
+    def cycles(self, c: Cycle) -> dict:
+        return {
+            "id": c.id,
+            "name": c.name,
+            "year": c.year,
+            "start_date": c.start_date.isoformat(),
+            "end_date": c.end_date.isoformat(),
+            "county_code": self.area_code(c.county_id),
+            "current": c.current,
+        }
+
+    def assignments(self, a: Assignment) -> dict:
+        return {
+            "id": a.id,
+            "cycle_id": a.cycle_id,
+            "point_code": self.point_code(a.point_id),
+            "inspector_id": a.inspector_id,
+            "due_date": a.due_date.isoformat() if a.due_date else None,
+        }
+
+    def followups(self, f: FollowUp) -> dict:
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {
+            "id": f.id,
+            "point_code": self.point_code(f.point_id),
+            "cycle_id": f.cycle_id,
+            "item_key": f.item_key,
+            "reason_code": f.reason_code,
+            "opened_by": f.opened_by,
+            "opened_at": iso(f.opened_at),
+            "due_date": iso(f.due_date),
+            "status": f.status,
+            "closed_by": f.closed_by,
+            "closed_at": iso(f.closed_at),
+        }
+
+    def inspections(self, i: Inspection) -> dict:
+        return self.inspections_many([i])[0]
+
+    def inspections_many(self, rows: list[Inspection]) -> list[dict]:
+        keys = [(i.id, i.rev) for i in rows]
+        snaps = {
+            (r.inspection_id, r.rev): r.data
+            for r in self.session.exec(
+                select(InspectionRevision).where(
+                    tuple_(InspectionRevision.inspection_id, InspectionRevision.rev).in_(keys)
+                )
+            )
+        }
+        return [self.record(i, snaps.get((i.id, i.rev))) for i in rows]
+
+    def record(self, i: Inspection, snap: dict | None) -> dict:
+        """The protocol record (from its revision snapshot, else rebuilt from columns, as for
+        rows the demo wrote) plus what only the server knows."""
+        if snap is None:
+            key, number = self.version(i.template_version_id)
+            iso = lambda d: d.isoformat() if d else None  # noqa: E731
+            snap = {
+                "id": i.id,
+                "point_code": self.point_code(i.point_id),
+                "template_key": key,
+                "template_version": number,
+                "cycle_id": i.cycle_id,
+                "status": i.status,
+                "answers": i.answers,
+                "photos": i.photos,
+                "gps": i.gps,
+                "notes": i.notes,
+                "started_at": iso(i.started_at),
+                "submitted_at": iso(i.submitted_at),
+                "device_id": i.device_id,
+            }
+        return {
+            **snap,
+            "rev": i.rev,
+            "rating": i.rating,
+            "result": i.result,
+            "evidence_complete": i.evidence_complete,
+            "evidence_pending": i.status == "submitted" and not i.evidence_complete,
+        }

@@ -1,0 +1,220 @@
+"""The `xunjian` command, run in-process and, for `serve`, as a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from server.cli import main
+from server.db import make_engine
+from server.models import (
+    Area,
+    FollowUp,
+    Inspection,
+    ServicePoint,
+    TemplateVersion,
+    User,
+)
+from server.services.auth import verify_password
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    os.environ["XUNJIAN_DATA_DIR"] = str(folder / "data")
+    try:
+        code = main(["demo", "--db", str(folder / "demo.db"), "--password", "pw-123456"])
+    finally:
+        del os.environ["XUNJIAN_DATA_DIR"]
+    assert code == 0
+    return folder
+
+
+def _url(folder: Path) -> str:
+    return f"sqlite:///{folder / 'demo.db'}"
+
+
+def test_demo_holds_qian_county(demo_db):
+    engine = make_engine(_url(demo_db))
+    with Session(engine) as s:
+        townships = s.exec(select(Area).where(Area.level == "township")).all()
+        assert len(townships) == 16
+        assert {t.code for t in townships} >= {"610424001", "610424101", "610424115"}
+        points = s.exec(select(ServicePoint)).all()
+        names = {p.name for p in points}
+        for village in (
+            "董城村服务点",
+            "上旦村服务点",
+            "任家洼村服务点",
+            "善化寺村服务点",
+            "北仁村分馆",
+        ):
+            assert village in names
+        assert sum(p.kind == "branch" for p in points) == 17
+        assert all(34.40 <= p.lat <= 34.72 and 108.05 <= p.lon <= 108.45 for p in points)
+        assert all(p.coords_approx for p in points)
+        users = {u.username: u for u in s.exec(select(User))}
+        assert {"admin", "supervisor", "inspector", "inspector2"} <= set(users)
+        assert verify_password(users["inspector"].password_hash, "pw-123456")
+        submitted = s.exec(select(Inspection).where(Inspection.status == "submitted")).all()
+        assert len(submitted) >= 40
+        assert all(i.result and i.rating in {"good", "basic", "fail"} for i in submitted)
+        assert {i.rating for i in submitted} == {"good", "basic", "fail"}
+        assert all(i.evidence_complete for i in submitted)
+        follow = s.exec(select(FollowUp)).all()
+        assert any(f.status == "open" for f in follow)
+        assert any(f.status == "closed" for f in follow), "re-checks should close follow-ups"
+    for insp in submitted:
+        for photo in insp.photos:
+            path = demo_db / "data" / "blobs" / photo["sha256"][:2] / photo["sha256"]
+            assert path.exists()
+    engine.dispose()
+
+
+def test_demo_refuses_to_overwrite_without_force(demo_db, capsys):
+    assert main(["demo", "--db", str(demo_db / "demo.db")]) == 1
+    assert "--force" in capsys.readouterr().err
+
+
+def test_user_add(demo_db, capsys):
+    args = ["--database-url", _url(demo_db), "user", "add"]
+    assert main([*args, "wang", "--name", "王建国", "--area", "610424112"]) == 0
+    out = capsys.readouterr().out
+    assert "wang" in out and "梁山镇" in out
+    assert main([*args, "wang", "--name", "王建国", "--area", "610424112"]) == 1
+    assert main([*args, "li", "--name", "李", "--area", "999999"]) == 1
+    assert "999999" in capsys.readouterr().err
+
+
+def test_template_load_refuses_a_bad_file_whole(demo_db, tmp_path, capsys):
+    from server.domain.templates import load_builtin_templates
+
+    content = load_builtin_templates()["village_point"]
+    items = content["sections"][0]["items"]
+    items[0] = {**items[0], "type": "numbr"}
+    items[1] = {**items[1], "rule": {"op": "≥", "value": 3}}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+    engine = make_engine(_url(demo_db))
+    with Session(engine) as s:
+        before = s.exec(select(func.count()).select_from(TemplateVersion)).one()
+    assert main(["--database-url", _url(demo_db), "template", "load", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert items[0]["key"] in err and items[1]["key"] in err
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(TemplateVersion)).one() == before
+    engine.dispose()
+
+
+def test_template_params_make_a_county_version(demo_db, capsys):
+    url = _url(demo_db)
+    assert (
+        main(
+            [
+                "--database-url",
+                url,
+                "template",
+                "params",
+                "village_point",
+                "book_volumes_min=2000",
+                "--county",
+                "610424",
+            ]
+        )
+        == 0
+    )
+    engine = make_engine(url)
+    with Session(engine) as s:
+        latest = s.exec(select(TemplateVersion).order_by(TemplateVersion.id.desc())).first()
+        assert latest.county_id is not None
+        assert latest.content["params"]["book_volumes_min"] == 2000
+    engine.dispose()
+    assert (
+        main(
+            [
+                "--database-url",
+                url,
+                "template",
+                "params",
+                "village_point",
+                "no_such_param=1",
+                "--county",
+                "610424",
+            ]
+        )
+        == 1
+    )
+    assert "no_such_param" in capsys.readouterr().err
+
+
+def test_import_points_exit_codes(demo_db, tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "编码,名称,类型,乡镇代码\n610424109201,注泔村服务点,村服务点,610424109\n"
+        "610424109202,某村,村服务点,000\n",
+        encoding="utf-8",
+    )
+    args = ["--database-url", _url(demo_db), "import", "points", str(path)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "row 3" in err and "township_code" in err and "nothing imported" in err
+    assert main([*args, "--skip-bad"]) == 0
+    assert "新增 1" in capsys.readouterr().out
+
+
+def test_cli_refuses_a_database_behind_head(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert main(["--database-url", url, "user", "add", "x", "--name", "x", "--area", "1"]) == 1
+    assert "db upgrade" in capsys.readouterr().err
+    assert main(["--database-url", url, "db", "upgrade"]) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_over_real_http(demo_db):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "XUNJIAN_DATABASE_URL": _url(demo_db),
+        "XUNJIAN_DATA_DIR": str(demo_db / "data"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as r:
+                    health = json.load(r)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError(proc.stdout.read().decode()) from None
+                time.sleep(0.2)
+        assert health["status"] == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as r:
+            page = r.read().decode()
+        assert "2020年度公共文化服务目标责任考核" in page and "梁山镇" in page
+    finally:
+        proc.terminate()
+        proc.wait(10)

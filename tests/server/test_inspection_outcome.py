@@ -1,0 +1,124 @@
+"""Stored inspections: evaluation, evidence state, follow-ups and template versions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from server.db import session_scope
+from server.models import Blob, Cycle, FollowUp, Inspection, ServicePoint, User
+from server.services.changes import stamp
+from server.services.inspections import refresh_outcome
+from server.services.rollups import cycle_rollup
+from server.services.templates import active_version, version_by_number
+
+
+def _new(session, point, version, answers, photos=(), when=None):
+    inspector = session.exec(select(User).where(User.username == "inspector")).one()
+    cycle = session.exec(select(Cycle).where(Cycle.year == 2026)).one()
+    when = when or datetime(2026, 11, 20, 10, tzinfo=UTC)
+    insp = Inspection(
+        id=str(uuid.uuid4()),
+        point_id=point.id,
+        template_version_id=version.id,
+        cycle_id=cycle.id,
+        inspector_id=inspector.id,
+        status="submitted",
+        answers=answers,
+        photos=list(photos),
+        submitted_at=when,
+    )
+    session.add(insp)
+    session.flush()
+    refresh_outcome(session, insp)
+    stamp(session, insp)
+    return insp
+
+
+def _good_answers(session, point):
+    """The answers of the demo's best 2020 inspection of a village point."""
+    return session.exec(
+        select(Inspection)
+        .join(ServicePoint)
+        .where(ServicePoint.kind == "village", Inspection.rating == "good")
+    ).first()
+
+
+def test_failed_item_opens_a_follow_up_and_a_later_pass_closes_it(engine, demo):
+    with session_scope(engine, write=True) as s:
+        model = _good_answers(s, None)
+        point = s.get(ServicePoint, model.point_id)
+        version = active_version(s, "village_point", None)
+        answers = dict(model.answers, book_volumes=900)
+        first = _new(s, point, version, answers, model.photos, datetime(2026, 10, 1, tzinfo=UTC))
+        assert first.rating == "fail"
+        follow = s.exec(select(FollowUp).where(FollowUp.opened_by == first.id)).all()
+        assert [f.item_key for f in follow] == ["book_volumes"]
+        assert follow[0].due_date.isoformat() == "2026-10-31"
+        second = _new(
+            s, point, version, dict(model.answers), model.photos, datetime(2026, 10, 20, tzinfo=UTC)
+        )
+        s.flush()
+        s.refresh(follow[0])
+        assert follow[0].status == "closed" and follow[0].closed_by == second.id
+
+
+def test_evidence_pending_until_every_photo_arrives(engine, demo):
+    with session_scope(engine, write=True) as s:
+        model = _good_answers(s, None)
+        point = s.get(ServicePoint, model.point_id)
+        version = active_version(s, "village_point", None)
+        photos = [*model.photos, {"sha256": "f" * 64, "item": "signboard", "mime": "image/jpeg"}]
+        insp = _new(s, point, version, dict(model.answers), photos)
+        assert insp.evidence_complete is False and insp.rating == "good"
+        s.add(Blob(sha256="f" * 64, size=1, received=1, complete=True))
+        s.flush()
+        refresh_outcome(s, insp)
+        assert insp.evidence_complete is True
+
+
+def test_a_new_template_version_mid_cycle_keeps_old_inspections_on_theirs(engine, demo):
+    from server.services.templates import set_params
+
+    with session_scope(engine, write=True) as s:
+        model = _good_answers(s, None)
+        point = s.get(ServicePoint, model.point_id)
+        v1 = active_version(s, "village_point", None)
+        old = _new(
+            s,
+            point,
+            v1,
+            dict(model.answers, book_volumes=1600),
+            model.photos,
+            datetime(2026, 9, 1, tzinfo=UTC),
+        )
+        v2, created = set_params(s, "village_point", None, {"book_volumes_min": 2000})
+        assert created and v2.version == v1.version + 1
+        assert version_by_number(s, "village_point", v1.version).content == v1.content
+        refresh_outcome(s, old)
+        assert old.result["items"]["book_volumes"]["status"] == "pass"
+        new = _new(s, point, v2, dict(model.answers, book_volumes=1600), model.photos)
+        assert new.result["items"]["book_volumes"]["status"] == "fail"
+        cycle = s.exec(select(Cycle).where(Cycle.year == 2026)).one()
+        summary = cycle_rollup(s, cycle)
+    assert summary["county"]["inspected_points"] == 1
+
+
+def test_rollup_of_the_demo_2020_cycle(engine, demo):
+    with Session(engine) as s:
+        cycle = s.exec(select(Cycle).where(Cycle.year == 2020)).one()
+        summary = cycle_rollup(s, cycle)
+    county = summary["county"]
+    assert county["active_points"] == 53
+    assert 35 <= county["inspected_points"] < 53
+    assert sum(county["ratings"].values()) == county["inspected_points"]
+    assert len(summary["townships"]) == 16
+    assert county["never_inspected"], "注泔镇's villages were never named, some points stay open"
+
+
+def test_home_page_shows_the_rollup(client, demo):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "2020年度公共文化服务目标责任考核" in r.text and "城关街道" in r.text
