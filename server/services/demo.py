@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from server.domain.templates import load_builtin_templates
-from server.models import Area, Blob, Assignment, Cycle, Inspection, ServicePoint, User
+from server.models import Area, Assignment, Blob, Cycle, Inspection, ServicePoint, User
 from server.services.auth import hash_password, new_password
 from server.services.blobstore import write_complete
 from server.services.changes import stamp
