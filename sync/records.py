@@ -86,9 +86,11 @@ def validate_inspection(d: dict, path: str = "data.") -> None:
     extra = sorted(set(d) - KNOWN)
     if extra:
         raise MessageError(f"{path}{extra[0]}", "is not a field of an inspection")
-    for key in ("id", "point_code", "template_key"):
-        if not isinstance(d[key], str) or not 0 < len(d[key]) <= 64:
-            raise MessageError(f"{path}{key}", "must be a string of 1-64 characters")
+    if not isinstance(d["id"], str) or not 0 < len(d["id"]) <= 36:
+        raise MessageError(f"{path}id", "must be a string of 1-36 characters (a UUID)")
+    for key in ("point_code", "template_key"):
+        if not isinstance(d[key], str) or not 0 < len(d[key]) <= 32:
+            raise MessageError(f"{path}{key}", "must be a string of 1-32 characters")
     tv = d["template_version"]
     if not isinstance(tv, int) or isinstance(tv, bool) or tv < 1:
         raise MessageError(f"{path}template_version", "must be an integer >= 1")
@@ -130,7 +132,8 @@ def normalize(d: dict) -> dict:
         "template_version": d["template_version"],
         "cycle_id": d.get("cycle_id"),
         "status": d["status"],
-        "answers": dict(d.get("answers") or {}),
+        # a null answer is no answer: dropping it keeps "cleared" and "never set" equal
+        "answers": {k: v for k, v in (d.get("answers") or {}).items() if v is not None},
         "photos": sorted(
             (dict(p) for p in d.get("photos") or []), key=lambda p: (p["item"], p["sha256"])
         ),

@@ -1,0 +1,102 @@
+"""/api/blobs/{sha256}: resumable photo upload, its status, and download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse
+from starlette.routing import Route
+
+from server.errors import AppError, NotFound
+from server.routes.api_common import bad_request, caller_of, json_response
+from server.services import blob_upload
+from server.services.blobstore import blob_path, is_sha256
+from sync.errors import render
+
+
+def _sha(request: Request) -> str:
+    sha = request.path_params["sha256"]
+    if not is_sha256(sha):
+        raise bad_request("bad_sha256", "sha256")
+    return sha
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_048_576:.1f}"
+
+
+def _error(exc: blob_upload.UploadError) -> AppError:
+    params = dict(exc.params)
+    if exc.code == "too_large":
+        params.update(size_mb=_mb(int(params["size"])), max_mb=_mb(int(params["max_bytes"])))
+    zh, en = render(exc.code, **params)
+    err = AppError(zh, en, code=exc.code, extra=dict(exc.params))
+    err.status = exc.status
+    return err
+
+
+async def blob_status(request: Request):
+    await caller_of(request)
+    sha = _sha(request)
+    settings = request.app.state.settings
+    held, complete = await run_in_threadpool(
+        blob_upload.status, request.app.state.engine, settings.data_path, sha
+    )
+    return json_response(
+        request,
+        {
+            "sha256": sha,
+            "received": held,
+            "complete": complete,
+            "max_bytes": settings.max_blob_bytes,
+        },
+    )
+
+
+async def put_blob(request: Request):
+    await caller_of(request)
+    sha = _sha(request)
+    settings = request.app.state.settings
+    length = request.headers.get("content-length")
+    try:
+        rng = blob_upload.parse_range(
+            request.headers.get("content-range"), int(length) if length else None
+        )
+        if rng is None:
+            raise blob_upload.UploadError("bad_range", 400)
+        if length is not None and int(length) != rng.end - rng.start + 1:
+            raise blob_upload.UploadError("bad_range", 400)
+        held, complete = await blob_upload.receive(
+            request.app.state.engine,
+            settings.data_path,
+            sha,
+            rng,
+            request.headers.get("content-type", "image/jpeg"),
+            request.stream(),
+            settings.max_blob_bytes,
+        )
+    except blob_upload.UploadError as exc:
+        raise _error(exc) from None
+    return json_response(request, {"sha256": sha, "received": held, "complete": complete})
+
+
+async def get_blob(request: Request):
+    await caller_of(request)
+    sha = _sha(request)
+    path: Path = blob_path(request.app.state.settings.data_path, sha)
+    if not path.exists():
+        raise NotFound("照片尚未上传。", "This photo has not been uploaded yet.")
+    return FileResponse(
+        path,
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )
+
+
+routes = [
+    Route("/api/blobs/{sha256}/status", blob_status, methods=["GET"]),
+    Route("/api/blobs/{sha256}", put_blob, methods=["PUT"]),
+    Route("/api/blobs/{sha256}", get_blob, methods=["GET"]),
+]

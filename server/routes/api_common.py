@@ -1,0 +1,90 @@
+"""Helpers shared by the JSON API endpoints: gzip in and out, bounded bodies, the caller."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.db import session_scope
+from server.errors import BadRequest, PayloadTooLarge
+from server.services.devices import Caller, authenticate
+from sync.errors import render
+
+MAX_JSON_BYTES = 16 * 1024 * 1024  # after decompression: a 500-op batch is ~1-2 MB
+GZIP_MIN = 1024
+
+
+def bad_request(code: str, field: str | None = None, **params: Any) -> BadRequest:
+    zh, en = render(code, field=field, **params)
+    return BadRequest(zh, en, code=code, field=field)
+
+
+def _gunzip(raw: bytes) -> bytes:
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(raw, MAX_JSON_BYTES + 1)
+    except zlib.error:
+        raise bad_request("bad_gzip") from None
+    if len(out) > MAX_JSON_BYTES or d.unconsumed_tail:
+        raise PayloadTooLarge("请求内容太大。", "The request body is too large.", code="too_large")
+    if not d.eof:
+        raise bad_request("bad_gzip")
+    return out
+
+
+async def read_json(request: Request) -> Any:
+    """The JSON body, gunzipped when sent with Content-Encoding: gzip (size-bounded)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw.extend(chunk)
+        if len(raw) > MAX_JSON_BYTES:
+            raise PayloadTooLarge(
+                "请求内容太大。", "The request body is too large.", code="too_large"
+            )
+    body = bytes(raw)
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding == "gzip":
+        body = _gunzip(body)
+    elif encoding not in ("", "identity"):
+        raise bad_request("bad_field", "Content-Encoding", detail="only gzip is accepted")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("bad_json") from None
+
+
+def json_response(request: Request, body: Any, status: int = 200) -> Response:
+    """JSON, gzipped when the client accepts it and it is worth it."""
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {"Vary": "Accept-Encoding", "Cache-Control": "no-store"}
+    if len(data) >= GZIP_MIN and "gzip" in request.headers.get("accept-encoding", "").lower():
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return Response(data, status, headers=headers, media_type="application/json")
+
+
+async def caller_of(request: Request) -> Caller:
+    engine = request.app.state.engine
+
+    def run() -> Caller:
+        with session_scope(engine) as session:
+            return authenticate(session, request.headers.get("authorization"))
+
+    return await run_in_threadpool(run)
+
+
+def need_field(body: Any, key: str, kind: type, max_len: int = 128) -> Any:
+    if not isinstance(body, dict):
+        raise bad_request("bad_field", "body", detail="must be a JSON object")
+    value = body.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise bad_request("bad_field", key, detail=f"is required ({kind.__name__})")
+    if isinstance(value, str) and not 0 < len(value) <= max_len:
+        raise bad_request("bad_field", key, detail=f"must be 1-{max_len} characters")
+    return value

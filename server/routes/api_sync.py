@@ -1,0 +1,88 @@
+"""POST /api/sync: push the device's ops and pull what changed, in one round trip."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.routing import Route
+
+from server.db import session_scope
+from server.errors import Forbidden
+from server.models import Blob, Inspection
+from server.routes.api_common import bad_request, caller_of, json_response, read_json
+from server.services.sync_pull import make_cursor, parse_cursor, pull, scope_of
+from server.services.sync_store import apply_one
+from sync.errors import MessageError, render
+from sync.messages import SyncRequest, SyncResponse
+
+MAX_MISSING = 500
+
+
+def missing_blobs(session: Session, user_id: int) -> list[str]:
+    """Photos this user's records name that the server does not hold complete yet."""
+    rows = session.exec(
+        select(Inspection.photos).where(
+            Inspection.inspector_id == user_id, Inspection.evidence_complete.is_(False)
+        )
+    ).all()
+    wanted = {p["sha256"] for photos in rows for p in (photos or [])}
+    if not wanted:
+        return []
+    done = set(
+        session.exec(
+            select(Blob.sha256).where(Blob.sha256.in_(list(wanted)), Blob.complete.is_(True))
+        )
+    )
+    return sorted(wanted - done)[:MAX_MISSING]
+
+
+async def sync(request: Request):
+    caller = await caller_of(request)
+    raw = await read_json(request)
+    settings = request.app.state.settings
+    engine = request.app.state.engine
+    try:
+        req = SyncRequest.from_json(raw, max_ops=settings.sync_page_size)
+    except MessageError as exc:
+        protocol = raw.get("protocol") if isinstance(raw, dict) else None
+        raise bad_request(
+            exc.code,
+            exc.field,
+            detail=exc.detail,
+            protocol=protocol,
+            max_ops=settings.sync_page_size,
+        ) from None
+    if req.device_id != caller.device.id:
+        zh, en = render("device_mismatch")
+        raise Forbidden(zh, en, code="device_mismatch", field="device_id")
+
+    def run() -> dict:
+        with session_scope(engine) as session:
+            scope = scope_of(session, caller)
+        acks, echo_free = [], set()
+        for op in req.ops:
+            ack, same = apply_one(engine, caller, scope, op)
+            acks.append(ack)
+            if same:
+                echo_free.add((ack.record_id, ack.rev))
+        with session_scope(engine) as session:
+            cursor = parse_cursor(req.cursor, scope)
+            changes, nxt, more = pull(session, scope, cursor, settings.sync_page_size, echo_free)
+            assert caller.user.id is not None
+            missing = missing_blobs(session, caller.user.id)
+        return SyncResponse(
+            acks=acks,
+            changes=changes,
+            missing_blobs=missing,
+            cursor=make_cursor(nxt, scope),
+            more=more,
+            server_time=datetime.now(UTC).isoformat(),
+        ).to_json()
+
+    return json_response(request, await run_in_threadpool(run))
+
+
+routes = [Route("/api/sync", sync, methods=["POST"])]

@@ -1,0 +1,75 @@
+"""Shared pieces for the sync tests that run against the real app and databases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from server.db import session_scope
+from server.models import ChecklistTemplate, ServicePoint, TemplateVersion
+from sync.transport import Response, TransportError
+
+
+class TestClientTransport:
+    """The reference client's Transport over Starlette's in-process TestClient."""
+
+    __test__ = False
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def request(self, method, path, headers, body):
+        try:
+            r = self.client.request(method, path, headers=headers, content=body)
+        except OSError as exc:  # pragma: no cover - in-process calls do not fail this way
+            raise TransportError(str(exc)) from None
+        hdrs = {k.lower(): v for k, v in r.headers.items()}
+        hdrs.pop("content-encoding", None)  # httpx already decoded the body
+        return Response(r.status_code, hdrs, r.content)
+
+
+def village(engine, n: int = 0) -> tuple[str, int]:
+    """(point code, template version) of the n-th demo village service point."""
+    with session_scope(engine) as s:
+        codes = s.exec(
+            select(ServicePoint.code)
+            .where(ServicePoint.kind == "village")
+            .order_by(ServicePoint.code)
+        ).all()
+        version = s.exec(
+            select(TemplateVersion.version)
+            .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
+            .where(ChecklistTemplate.key == "village_point")
+            .order_by(TemplateVersion.version.desc())
+        ).first()
+    return codes[n], version
+
+
+def record(point_code: str, version: int, device: str = "d-1", **over) -> dict:
+    rec = {
+        "id": str(uuid.uuid4()),
+        "point_code": point_code,
+        "template_key": "village_point",
+        "template_version": version,
+        "cycle_id": None,
+        "status": "draft",
+        "answers": {},
+        "photos": [],
+        "gps": None,
+        "notes": "",
+        "started_at": datetime(2026, 11, 26, 8, tzinfo=UTC).isoformat(),
+        "submitted_at": None,
+        "device_id": device,
+    }
+    rec.update(over)
+    return rec
+
+
+def submitted(rec: dict) -> dict:
+    return {
+        **rec,
+        "status": "submitted",
+        "submitted_at": datetime(2026, 11, 26, 9, tzinfo=UTC).isoformat(),
+    }
