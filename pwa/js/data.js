@@ -10,8 +10,9 @@ export async function currentCycle() {
   const d = today();
   const start = (c) => (c.starts_on || c.start_date || c.starts_at || '').slice(0, 10);
   const end = (c) => (c.ends_on || c.end_date || c.ends_at || '9999').slice(0, 10);
+  const flagged = cycles.filter((c) => c.current);
   const open = cycles.filter((c) => start(c) <= d && d <= end(c) && c.status !== 'closed');
-  const pool = open.length ? open : cycles;
+  const pool = flagged.length ? flagged : open.length ? open : cycles;
   pool.sort((a, b) => (start(a) < start(b) ? 1 : -1));
   return pool[0] || null;
 }
@@ -58,10 +59,11 @@ export async function pointsOverview() {
     all('points'), all('areas'), all('inspections'), all('followups'), all('assignments'),
     currentCycle(), get('meta', 'auth'),
   ]);
+  // Assignments narrow the list to my points; without any, every point in my scope.
   const areas = new Map(areaRows.map((a) => [a.code, a]));
   const me = auth?.v?.user;
-  const mine = assignments.filter((a) => !me || a.user_id == null || a.user_id === me.id
-    || a.username === me.username);
+  const mine = assignments.filter((a) => (!cycle || a.cycle_id == null || a.cycle_id === cycle.id)
+    && (!me || (a.inspector_id ?? a.user_id) == null || (a.inspector_id ?? a.user_id) === me.id));
   let list = points.filter((p) => p.active !== false);
   if (mine.length) {
     const codes = new Set(mine.map((a) => a.point_code).filter(Boolean));

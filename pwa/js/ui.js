@@ -13,6 +13,7 @@ export function h(sel, attrs, ...kids) {
     if (v == null || v === false) continue;
     if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else if (k === 'text') el.textContent = v;
+    else if (k === 'value') el.value = v; // a textarea has no value attribute
     else if (k === 'class') el.className += (el.className ? ' ' : '') + v;
     else if (k in el && typeof v !== 'string') el[k] = v;
     else el.setAttribute(k, v === true ? '' : v);
@@ -41,7 +42,7 @@ export function toast(msg) {
 }
 
 export function mount(...nodes) {
-  $('#main').replaceChildren(...nodes);
+  $('#main').replaceChildren(...nodes.filter((n) => n != null && n !== false));
 }
 
 // After a route change focus goes to the new heading, so screen readers hear the change.
