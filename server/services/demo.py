@@ -208,7 +208,7 @@ def _inspections_2020(session, rng, data, points, versions, cycle, users, photos
         for n, name in enumerate(visit["points"]):
             point = points[name]
             if name not in quality:
-                quality[name] = rng.random()
+                quality[name] = 0.55 + 0.45 * rng.random()
             # A re-check comes after the point fixed what the first visit found.
             q = 0.95 if recheck else quality[name]
             version = versions[point.kind]
