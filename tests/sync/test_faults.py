@@ -4,6 +4,7 @@ Once the phones have drained, the server holds exactly the union of what they wr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -63,10 +64,8 @@ def _phone_work(n, port, tmp, codes, version, deadline, ops, saved):
             continue
 
     def sync_some() -> None:
-        try:
+        with contextlib.suppress(SyncFailed):
             phone.sync()
-        except SyncFailed:
-            pass
 
     mine = []
     for i in range(RECORDS):
