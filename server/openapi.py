@@ -1,7 +1,339 @@
-"""The OpenAPI 3.1 description of the HTTP API. Placeholder; completed below."""
+"""The OpenAPI 3.1 description of every /api route, in this one place.
+
+Hand-written on purpose: the wire format is specified in docs/sync-protocol.md and this
+mirrors it. tests/sync/test_openapi.py fails when a route under /api is not described here.
+"""
 
 from __future__ import annotations
 
+from typing import Any
 
-def spec(settings) -> dict:
-    return {"openapi": "3.1.0", "info": {"title": "Xunjian", "version": "1"}, "paths": {}}
+from sync.messages import ACK_STATUSES, CHANGE_KINDS, OP_TYPES
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERR = {"description": "Error", "content": {"application/json": {"schema": _ref("Error")}}}
+AUTH = [{"bearer": []}]
+OBJ = {"type": "object"}
+
+
+def _op(
+    summary: str,
+    ok: dict,
+    *,
+    body: dict | None = None,
+    auth: bool = True,
+    errors: tuple[int, ...] = (400, 401),
+    params: list | None = None,
+) -> dict:
+    out: dict[str, Any] = {"summary": summary, "responses": {"200": ok}}
+    for status in errors:
+        out["responses"][str(status)] = ERR
+    if body is not None:
+        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if auth:
+        out["security"] = AUTH
+    if params:
+        out["parameters"] = params
+    return out
+
+
+def _path_param(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _query(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+SHA = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message_zh", "message_en"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message_zh": {"type": "string"},
+                    "message_en": {"type": "string"},
+                    "field": {"type": "string"},
+                    "received": {"type": "integer"},
+                    "max_bytes": {"type": "integer"},
+                },
+            }
+        },
+    },
+    "Login": {
+        "type": "object",
+        "required": ["username", "password", "device_id"],
+        "properties": {
+            "username": {"type": "string"},
+            "password": {"type": "string"},
+            "device_id": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+            "device_name": {"type": "string"},
+        },
+    },
+    "Token": {
+        "type": "object",
+        "required": ["token", "expires_at", "server_time"],
+        "properties": {
+            "token": {"type": "string"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "server_time": {"type": "string", "format": "date-time"},
+            "user": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "username": {"type": "string"},
+                    "display_name": {"type": "string"},
+                    "role": {"type": "string"},
+                    "area_code": {"type": "string"},
+                },
+            },
+            "limits": {
+                "type": "object",
+                "properties": {
+                    "max_blob_bytes": {"type": "integer"},
+                    "max_ops": {"type": "integer"},
+                    "page_size": {"type": "integer"},
+                    "protocol": {"type": "integer"},
+                },
+            },
+        },
+    },
+    "Inspection": {
+        "type": "object",
+        "description": "architecture.md, Inspection record",
+        "required": ["id", "point_code", "template_key", "template_version", "status", "answers"],
+        "properties": {
+            "id": {"type": "string", "maxLength": 36},
+            "point_code": {"type": "string"},
+            "template_key": {"type": "string"},
+            "template_version": {"type": "integer", "minimum": 1},
+            "cycle_id": {"type": ["integer", "null"]},
+            "status": {"enum": ["draft", "submitted"]},
+            "answers": OBJ,
+            "photos": {"type": "array", "items": _ref("Photo")},
+            "gps": {"type": ["object", "null"]},
+            "notes": {"type": "string"},
+            "started_at": {"type": ["string", "null"]},
+            "submitted_at": {"type": ["string", "null"]},
+            "device_id": {"type": ["string", "null"]},
+        },
+    },
+    "Photo": {
+        "type": "object",
+        "required": ["sha256", "item", "size", "mime"],
+        "properties": {
+            "sha256": SHA,
+            "item": {"type": "string"},
+            "size": {"type": "integer", "minimum": 1},
+            "mime": {"type": "string"},
+            "taken_at": {"type": ["string", "null"]},
+        },
+    },
+    "Op": {
+        "type": "object",
+        "required": ["op_id", "type", "record_id", "base_rev", "hlc", "data"],
+        "properties": {
+            "op_id": {"type": "string", "maxLength": 64},
+            "type": {"enum": list(OP_TYPES)},
+            "record_id": {"type": "string"},
+            "base_rev": {"type": "integer", "minimum": 0},
+            "base_op_id": {"type": "string"},
+            "hlc": {"type": "string", "pattern": r"^\d{16}:\d{4}:[A-Za-z0-9._-]{1,64}$"},
+            "data": _ref("Inspection"),
+        },
+    },
+    "SyncRequest": {
+        "type": "object",
+        "required": ["protocol", "device_id"],
+        "properties": {
+            "protocol": {"const": 1},
+            "device_id": {"type": "string"},
+            "cursor": {"type": ["string", "null"]},
+            "ops": {"type": "array", "items": _ref("Op")},
+        },
+    },
+    "Ack": {
+        "type": "object",
+        "required": ["op_id", "status", "record_id", "rev"],
+        "properties": {
+            "op_id": {"type": "string"},
+            "status": {"enum": list(ACK_STATUSES)},
+            "record_id": {"type": "string"},
+            "rev": {"type": "integer"},
+            "code": {"type": "string"},
+            "message_zh": {"type": "string"},
+            "message_en": {"type": "string"},
+            "field": {"type": "string"},
+            "conflict_id": {"type": "integer"},
+        },
+    },
+    "SyncResponse": {
+        "type": "object",
+        "required": ["acks", "changes", "missing_blobs", "cursor", "more", "server_time"],
+        "properties": {
+            "acks": {"type": "array", "items": _ref("Ack")},
+            "changes": {
+                "type": "object",
+                "properties": {k: {"type": "array", "items": OBJ} for k in CHANGE_KINDS},
+            },
+            "missing_blobs": {"type": "array", "items": SHA},
+            "cursor": {"type": "string"},
+            "more": {"type": "boolean"},
+            "server_time": {"type": "string", "format": "date-time"},
+        },
+    },
+    "BlobStatus": {
+        "type": "object",
+        "properties": {
+            "sha256": SHA,
+            "received": {"type": "integer"},
+            "complete": {"type": "boolean"},
+            "max_bytes": {"type": "integer"},
+        },
+    },
+    "Conflict": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "inspection_id": {"type": "string"},
+            "point_code": {"type": "string"},
+            "fields": {"type": "array", "items": OBJ},
+            "server_version": _ref("Inspection"),
+            "client_version": _ref("Inspection"),
+            "status": {"enum": ["open", "resolved"]},
+        },
+    },
+}
+
+
+def _paths() -> dict:
+    sha = [_path_param("sha256", SHA)]
+    cid = [_path_param("conflict_id", {"type": "integer"})]
+    page = [_query("limit", {"type": "integer"}), _query("offset", {"type": "integer"})]
+    return {
+        "/api/auth/login": {
+            "post": _op(
+                "Log a device in; issues its bearer token",
+                _json(_ref("Token")),
+                body=_ref("Login"),
+                auth=False,
+            )
+        },
+        "/api/auth/rotate": {"post": _op("Replace this device's token", _json(_ref("Token")))},
+        "/api/auth/logout": {"post": _op("Revoke this device's token", _json(OBJ))},
+        "/api/devices": {"get": _op("Devices you may manage", _json(OBJ))},
+        "/api/devices/{device_id}/revoke": {
+            "post": _op(
+                "Revoke a device (lost phone)",
+                _json(OBJ),
+                errors=(401, 403, 404),
+                params=[_path_param("device_id", {"type": "string"})],
+            )
+        },
+        "/api/sync": {
+            "post": _op(
+                "Push ops and pull changes in one round trip (gzip accepted both ways)",
+                _json(_ref("SyncResponse")),
+                body=_ref("SyncRequest"),
+                errors=(400, 401, 403, 413),
+            )
+        },
+        "/api/blobs/{sha256}/status": {
+            "get": _op(
+                "How many bytes of a photo the server holds", _json(_ref("BlobStatus")), params=sha
+            )
+        },
+        "/api/blobs/{sha256}": {
+            "put": {
+                **_op(
+                    "Upload (or continue) a photo; header Content-Range bytes a-b/total",
+                    _json(_ref("BlobStatus")),
+                    errors=(400, 401, 409, 413, 422),
+                    params=sha,
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/octet-stream": {
+                            "schema": {"type": "string", "format": "binary"}
+                        }
+                    },
+                },
+            },
+            "get": _op(
+                "Download a photo",
+                {
+                    "description": "The photo bytes",
+                    "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                errors=(401, 404),
+                params=sha,
+            ),
+        },
+        "/api/conflicts": {
+            "get": _op(
+                "Conflicts in your area (supervisors)",
+                _json(
+                    {
+                        "type": "object",
+                        "properties": {"conflicts": {"type": "array", "items": _ref("Conflict")}},
+                    }
+                ),
+                errors=(401, 403),
+                params=[_query("status", {"enum": ["open", "resolved", "all"]}), *page],
+            )
+        },
+        "/api/conflicts/{conflict_id}": {
+            "get": _op("One conflict", _json(_ref("Conflict")), errors=(401, 403, 404), params=cid)
+        },
+        "/api/conflicts/{conflict_id}/resolve": {
+            "post": _op(
+                "Resolve a conflict",
+                _json(_ref("Conflict")),
+                errors=(400, 401, 403, 404, 409),
+                params=cid,
+                body={
+                    "type": "object",
+                    "properties": {"take": {"enum": ["server", "client"]}, "choices": OBJ},
+                },
+            )
+        },
+        "/api/quarantine": {
+            "get": _op(
+                "Ops that could not be applied, with the reason",
+                _json(OBJ),
+                errors=(401,),
+                params=[_query("code", {"type": "string"}), *page],
+            )
+        },
+    }
+
+
+def spec(settings: Any = None) -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Xunjian 巡检 API",
+            "version": "1",
+            "description": "Offline sync protocol: see docs/sync-protocol.md.",
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "paths": _paths(),
+    }
