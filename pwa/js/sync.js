@@ -9,6 +9,10 @@ const BATCH = 25;
 const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('xunjian') : null;
 const emit = (msg) => { try { channel?.postMessage(msg); } catch (_) { /* closed */ } };
 
+// fetch() rejects with a TypeError when there is no network at all.
+const errorCode = (e) => (e instanceof AuthError ? 'auth' : e instanceof TypeError ? 'offline'
+  : e.message || 'error');
+
 export class AuthError extends Error {
   constructor(code) { super(code); this.code = code; }
 }
@@ -164,7 +168,7 @@ async function pushAndPull(ops, prog) {
       const isAuth = e instanceof AuthError;
       for (const rest of batches.slice(b)) {
         const restIds = rest.map((o) => o.op_id);
-        if (restIds.length) await outbox.reschedule(restIds, e.message, { countAttempt: !isAuth });
+        if (restIds.length) await outbox.reschedule(restIds, errorCode(e), { countAttempt: !isAuth });
       }
       throw e;
     }
@@ -202,6 +206,7 @@ async function run({ force }) {
     bytes_total: photos.reduce((a, p) => a + p.blob.size, 0), bytes_done: 0 };
   emit({ type: 'progress', ...prog });
   const failed = new Set();
+  let lastPhotoError = null;
   let base = 0;
   for (const row of photos) {
     try {
@@ -215,13 +220,14 @@ async function run({ force }) {
         throw e;
       }
       failed.add(row.sha256);
+      lastPhotoError = errorCode(e);
     }
     base += row.blob.size;
   }
   // An op goes out only once all its photos are on the server.
   const ready = ops.filter((o) => !(o.data.photos || []).some((p) => failed.has(p.sha256)));
   const blocked = ops.filter((o) => !ready.includes(o)).map((o) => o.op_id);
-  if (blocked.length) await outbox.reschedule(blocked, 'photo_upload_failed');
+  if (blocked.length) await outbox.reschedule(blocked, lastPhotoError || 'photo_upload_failed');
   prog.phase = 'records';
   const missing = await pushAndPull(ready, prog);
   await setMeta('last_sync', new Date().toISOString());
@@ -237,7 +243,7 @@ export async function syncNow({ force = false } = {}) {
       emit({ type: 'sync-done', ok: true, ...result });
       return { ok: true, ...result };
     } catch (e) {
-      const code = e instanceof AuthError ? 'auth' : (e instanceof TypeError ? 'offline' : e.message);
+      const code = e instanceof AuthError ? 'auth' : errorCode(e);
       emit({ type: 'sync-done', ok: false, code });
       return { ok: false, code };
     }

@@ -37,6 +37,13 @@ ARGS = [
 GEO = {"latitude": 34.60, "longitude": 108.20, "accuracy": 18}
 
 
+SERVE_COPY = (
+    "import sys; from pathlib import Path; import server.routes.pwa as p; "
+    "p.pwa_dir = lambda: Path(sys.argv[1]); from server.cli import main; "
+    "sys.exit(main(sys.argv[2:]))"
+)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,8 +51,9 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, pwa_dir: Path | None = None):
         self.tmp = tmp
+        self.pwa_dir = pwa_dir
         self.db = tmp / "demo.db"
         self.data = tmp / "data"
         self.log = tmp / "server.log"
@@ -79,12 +87,12 @@ class LiveServer:
 
     def start(self) -> None:
         out = self.log.open("ab")
+        cmd = [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)]
+        if self.pwa_dir:
+            # Serve a copy of the shell (the update test edits it between two starts).
+            cmd = [sys.executable, "-c", SERVE_COPY, str(self.pwa_dir), *cmd[3:]]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            cmd, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -136,10 +144,10 @@ class LiveServer:
             con.close()
 
 
-def _serve(tmp_path_factory, demo: bool):
+def _serve(tmp_path_factory, demo: bool, pwa_dir: Path | None = None):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-wqy-microhei)")
-    server = LiveServer(tmp_path_factory.mktemp("live"))
+    server = LiveServer(tmp_path_factory.mktemp("live"), pwa_dir)
     server.build(demo)
     server.start()
     return server
@@ -271,7 +279,7 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     if rep.when == "call" and rep.failed:
-        for name in ("live_server", "bare_server"):
-            server = item.funcargs.get(name)
-            if server:
-                rep.sections.append((f"{name} log", server.log_tail()))
+        for name, value in item.funcargs.items():
+            for server in value if isinstance(value, tuple) else (value,):
+                if isinstance(server, LiveServer):
+                    rep.sections.append((f"{name} log", server.log_tail()))

@@ -46,13 +46,29 @@ def start_inspection(page):
 
 def fill_good(page, photo: Path):
     """Answer the village checklist; two items get photos."""
-    numbers = {"area_m2": "25", "seats": "10", "book_volumes": "1600", "book_titles": "520",
-               "periodicals": "12", "av_items": "120", "new_titles_12m": "70",
-               "loans_12m": "40", "activities_12m": "5"}
+    numbers = {
+        "area_m2": "25",
+        "seats": "10",
+        "book_volumes": "1600",
+        "book_titles": "520",
+        "periodicals": "12",
+        "av_items": "120",
+        "new_titles_12m": "70",
+        "loans_12m": "40",
+        "activities_12m": "5",
+    }
     for key, value in numbers.items():
         page.fill(f"#item-{key} input", value)
-    for key in ("reading_room", "shelving", "hours_posted", "open_on_visit", "free_service",
-                "catalog_register", "loan_register", "safety_clean"):
+    for key in (
+        "reading_room",
+        "shelving",
+        "hours_posted",
+        "open_on_visit",
+        "free_service",
+        "catalog_register",
+        "loan_register",
+        "safety_clean",
+    ):
         page.click(f"#item-{key} .opt:nth-child(1) label")
     for n in range(1, 4):
         page.click(f"#item-rules_posted .opt:nth-child({n}) label")
@@ -74,7 +90,8 @@ def submit(page):
 
 def local_record(page, rid: str) -> dict:
     return page.evaluate(
-        """async (id) => (await import('/app/js/db.js')).get('inspections', id)""", rid)
+        """async (id) => (await import('/app/js/db.js')).get('inspections', id)""", rid
+    )
 
 
 def test_offline_walkthrough(make_phone, live_server):
@@ -132,7 +149,8 @@ def test_offline_walkthrough(make_phone, live_server):
         rows = live_server.query("SELECT status, photos FROM inspection WHERE id = ?", (rid,))
         assert len(rows) == 1 and rows[0][0] == "submitted"
         photos += json.loads(rows[0][1])
-        assert live_server.query("SELECT count(*) FROM sync_op WHERE record_id = ?", (rid,)) == [(1,)]
+        ops = live_server.query("SELECT count(*) FROM sync_op WHERE record_id = ?", (rid,))
+        assert ops == [(1,)]
     shas = {p["sha256"] for p in photos}
     assert len(photos) == 4 and len(shas) == 2  # same picture twice per inspection
     sizes = {}
@@ -160,8 +178,8 @@ def test_expired_token_keeps_outbox(make_phone, live_server):
     submit(page)
     device = page.evaluate("async () => (await import('/app/js/outbox.js')).deviceId()")
     live_server.execute(
-        "UPDATE device SET token_expires_at = '2000-01-01 00:00:00.000000' WHERE id = ?",
-        (device,))
+        "UPDATE device SET token_expires_at = '2000-01-01 00:00:00.000000' WHERE id = ?", (device,)
+    )
     phone.context.set_offline(False)
     page.wait_for_selector("#banner .warn", timeout=30_000)  # "登录已过期"
     phone.shot("10-token-expired")
@@ -217,11 +235,11 @@ def test_200_queued_survive_browser_restart(make_phone, live_server):
     phone.shot("12-outbox-200")
     phone.context.set_offline(False)
     page.click("button:has-text('立即同步')")
-    page.wait_for_function(f"document.querySelectorAll('{SENT}').length === 200",
-                           timeout=120_000)
+    page.wait_for_function(f"document.querySelectorAll('{SENT}').length === 200", timeout=120_000)
     marks = ",".join("?" * len(ids))
-    assert live_server.query(f"SELECT count(*) FROM inspection WHERE id IN ({marks})",
-                             tuple(ids)) == [(200,)]
+    assert live_server.query(
+        f"SELECT count(*) FROM inspection WHERE id IN ({marks})", tuple(ids)
+    ) == [(200,)]
 
 
 def test_english_and_settings(make_phone):

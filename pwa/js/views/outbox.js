@@ -7,6 +7,11 @@ import { sync, onSyncEvent, state } from '../app.js';
 
 let off = null;
 
+const errText = (code) => {
+  const key = `sync.fail.${code}`;
+  return t(key) === key ? code || '' : t(key);
+};
+
 export function syncBadge(s) {
   return h(`span.tag.sync-${s}`, t(`sync.state.${s}`));
 }
@@ -44,7 +49,7 @@ export async function render() {
     btn.disabled = true;
     const res = await sync({ force: true });
     btn.disabled = false;
-    if (!res.ok) toast(t(`sync.fail.${res.code}`) === `sync.fail.${res.code}` ? t('sync.fail.other') : t(`sync.fail.${res.code}`));
+    if (!res.ok) toast(errText(res.code) === res.code ? t('sync.fail.other') : errText(res.code));
     render();
   } }, t('outbox.sync_now'));
   const items = recs.map((r) => {
@@ -58,14 +63,12 @@ export async function render() {
       s.state === 'rejected' || s.state === 'conflict'
         ? h('p.warn', t(`outbox.reason_${s.state}`, { reason: msg(s) })) : null,
       op && op.attempts ? h('p.muted', t('outbox.retry', { n: op.attempts,
-        time: fmtDate(new Date(op.next_at).toISOString(), true), error: op.last_error || '' })) : null);
+        time: fmtDate(new Date(op.next_at).toISOString(), true), error: errText(op.last_error) })) : null);
   });
   mount(
     h('h2', t('outbox.title')),
     h('p', t('outbox.summary', { n: ops.length }), ' ',
       h('span.muted', lastSync ? t('outbox.last_sync', { date: fmtDate(lastSync, true) }) : t('outbox.never_synced'))),
-    state.auth?.expired ? h('p.warn', t('auth.expired_banner', { n: ops.length }), ' ',
-      h('a', { href: '#/login' }, t('auth.login_again'))) : null,
     h('div.actions', btn,
       h('button', { type: 'button', onclick: download, disabled: !ops.length }, t('outbox.export'))),
     bar,
