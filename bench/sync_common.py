@@ -25,15 +25,16 @@ PASSWORD = "bench-pass-2026"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def fake_photos(n: int = 6) -> dict[str, list[str]]:
+def fake_photos(rng: random.Random, n: int = 3) -> dict[str, list[str]]:
+    """Unique hashes per inspection, as real photos have (repeats would flatter gzip)."""
     kinds = ("sign", "rules", "shelves", "register", "activity")
-    return {k: [hashlib.sha256(f"{k}{i}".encode()).hexdigest() for i in range(n)] for k in kinds}
+    return {k: [hashlib.sha256(rng.randbytes(16)).hexdigest() for _ in range(n)] for k in kinds}
 
 
 def full_record(rng: random.Random, point_code: str, device: str) -> dict:
     """An inspection answering the whole default village checklist, as a phone sends it."""
     content = load_builtin_templates()["village_point"]
-    answers, photos = answers_for(content, rng.random(), rng, fake_photos())
+    answers, photos = answers_for(content, rng.random(), rng, fake_photos(rng))
     now = datetime.now(UTC).isoformat()
     return {
         "id": str(uuid.uuid4()),

@@ -14,10 +14,10 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sync_common import PASSWORD, full_record, load_demo, new_database, settings_for
 from sqlalchemy import insert
 from sqlmodel import select
 from starlette.testclient import TestClient
+from sync_common import PASSWORD, full_record, load_demo, new_database, settings_for
 
 from server.app import create_app
 from server.db import session_scope
