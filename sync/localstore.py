@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS acks (
 );
 CREATE TABLE IF NOT EXISTS blobs (
   sha256 TEXT PRIMARY KEY, data BLOB NOT NULL, mime TEXT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'pending'    -- pending | uploaded | refused
+  state TEXT NOT NULL DEFAULT 'pending'    -- pending | trying | uploaded | refused
 );
 """
 
