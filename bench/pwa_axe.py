@@ -10,8 +10,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from pwa_common import demo_server, launch, login, wait_sw
 from playwright.sync_api import sync_playwright
+from pwa_common import demo_server, launch, login, wait_sw
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 RUN = """async () => {
