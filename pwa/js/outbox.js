@@ -4,8 +4,10 @@
 import { tx, req2p, getMeta, setMeta, all, get } from './db.js';
 
 const STRICT = { durability: 'strict' };
-const BACKOFF_BASE_MS = 10_000;
-const BACKOFF_MAX_MS = 30 * 60_000;
+// sync-protocol.md: delay = min(60 s, 0.5 s x 2^attempt), then between half and all of it.
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 60_000;
+const HOLD_MS = 24 * 3600_000;
 
 export const uuid = () => crypto.randomUUID();
 
@@ -22,7 +24,7 @@ export async function deviceId() {
 // even when its wall clock jumps backwards.
 export async function nextHlc(device) {
   const last = (await getMeta('hlc')) || { ms: 0, n: 0 };
-  const now = Date.now();
+  const now = Date.now() + ((await getMeta('clock_offset')) || 0);
   const next = now > last.ms ? { ms: now, n: 0 } : { ms: last.ms, n: last.n + 1 };
   await setMeta('hlc', next);
   return `${String(next.ms).padStart(16, '0')}:${String(next.n).padStart(4, '0')}:${device}`;
@@ -85,14 +87,15 @@ async function setStates(opIds, state, patchOp) {
 
 export const markSending = (opIds) => setStates(opIds, 'sending');
 
-// The send failed (network, 5xx, expired token): keep the op, try again later.
-export function reschedule(opIds, error, { countAttempt = true } = {}) {
+// The send failed (network, 5xx, expired token, a 400 that retrying cannot fix): keep the
+// op and try again later; "sync now" always tries at once.
+export function reschedule(opIds, error, { countAttempt = true, retryAfter = 0, hold = false } = {}) {
   return setStates(opIds, 'pending', (op) => {
     const attempts = (op.attempts || 0) + (countAttempt ? 1 : 0);
-    const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
-    const jitter = 0.8 + Math.random() * 0.4;
+    const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempts);
+    const delay = hold ? HOLD_MS : Math.max(retryAfter * 1000, wait * (0.5 + Math.random() / 2));
     return { attempts, last_error: error || null,
-      next_at: countAttempt ? Date.now() + Math.round(wait * jitter) : 0 };
+      next_at: countAttempt || hold ? Date.now() + Math.round(delay) : 0 };
   });
 }
 

@@ -41,24 +41,28 @@ async function api(path, { method = 'GET', body, headers = {}, raw = false } = {
     const e = new Error(data?.error?.code || `http_${res.status}`);
     e.status = res.status;
     e.data = data;
+    e.retryAfter = Number(res.headers.get('Retry-After')) || 0;
     throw e;
   }
   return data;
 }
 
-// Photos the queued ops reference and the server may not have yet.
-async function pendingPhotos(ops) {
-  const seen = new Map();
+// Bytes of photos these ops name that the server has not confirmed yet (for the progress bar).
+async function pendingBytes(ops) {
+  const seen = new Set();
+  let n = 0;
   for (const op of ops) {
     for (const p of op.data.photos || []) {
       if (seen.has(p.sha256)) continue;
+      seen.add(p.sha256);
       const row = await get('photos', p.sha256);
-      if (row && !row.uploaded) seen.set(p.sha256, row);
+      if (row?.blob && !row.uploaded) n += row.blob.size;
     }
   }
-  return [...seen.values()];
+  return n;
 }
 
+// Resumable upload: ask what the server holds, send the rest in chunks.
 async function uploadPhoto(row, progress) {
   const total = row.blob.size;
   const st = await api(`/api/blobs/${row.sha256}/status`);
@@ -73,7 +77,8 @@ async function uploadPhoto(row, progress) {
     });
     const data = await res.json().catch(() => ({}));
     if (res.ok) offset = data.complete ? total : (data.received ?? end);
-    else if (res.status === 409 && data?.error) offset = data.error.received ?? data.received ?? 0;
+    else if (res.status === 409) offset = data?.error?.received ?? 0;
+    else if (res.status === 422) offset = 0; // hash mismatch: the server discarded it
     else {
       const e = new Error(data?.error?.code || `http_${res.status}`);
       e.status = res.status;
@@ -95,7 +100,7 @@ async function postSync(payload) {
       return await api('/api/sync', { method: 'POST', body,
         headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' } });
     } catch (e) {
-      if (e.status !== 400 && e.status !== 415) throw e;
+      if (e.status !== 415) throw e;
       await setMeta('gzip_ok', false); // this server wants plain JSON
     }
   }
@@ -115,123 +120,140 @@ function normalize(kind, row) {
     t.id = `${t.key}@${t.version}`;
     return t;
   }
-  if (kind === 'points' && row.code == null && row.point_code != null) {
-    return { ...row, code: row.point_code };
-  }
-  if (row[KEYS[kind]] == null) return { ...row, [KEYS[kind]]: JSON.stringify(row) };
+  if (row[KEYS[kind]] == null) return { ...row, [KEYS[kind]]: row.id ?? JSON.stringify(row) };
   return row;
 }
 
-// Server changes go into the local copies; a server inspection never overwrites a record
-// this phone still has to send.
-export async function applyChanges(changes) {
+// Server rows and the cursor that covers them are written in one transaction. A pulled
+// inspection replaces the local copy only when no op for it is waiting in the outbox.
+export async function applyChanges(changes, cursor) {
   const kinds = Object.keys(KEYS).filter((k) => Array.isArray(changes?.[k]) && changes[k].length);
-  if (!kinds.length) return 0;
-  let n = 0;
-  await tx(kinds, 'readwrite', async (s) => {
+  await tx([...kinds, 'outbox', 'meta'], 'readwrite', async (s) => {
     for (const kind of kinds) {
       for (const raw of changes[kind]) {
         const row = normalize(kind, raw);
-        const key = row[KEYS[kind]];
-        if (row.deleted) { s[kind].delete(key); n++; continue; }
         if (kind === 'inspections') {
-          const mine = await req2p(s[kind].get(key));
-          if (mine && mine._sync && mine._sync.state !== 'sent') continue;
-          if (mine) row._sync = mine._sync;
+          if (await req2p(s.outbox.index('record_id').count(row.id))) continue;
+          const mine = await req2p(s.inspections.get(row.id));
+          if (mine?._sync) row._sync = mine._sync;
           row._server_rev = row.rev;
         }
         s[kind].put(row);
-        n++;
       }
     }
+    if (cursor !== undefined) s.meta.put({ k: 'cursor', v: cursor });
   });
-  return n;
+}
+
+// Keep HLCs near the server's clock when the phone's is off by more than 5 s.
+async function noteServerTime(serverTime) {
+  const t = Date.parse(serverTime);
+  if (Number.isNaN(t)) return;
+  const off = t - Date.now();
+  await setMeta('clock_offset', Math.abs(off) > 5000 ? off : 0);
+}
+
+async function exchange(payload) {
+  const res = await postSync(payload);
+  await applyChanges(res.changes, res.cursor ?? payload.cursor);
+  if (res.server_time) await noteServerTime(res.server_time);
+  return res;
 }
 
 async function pushAndPull(ops, prog) {
   const device = await outbox.deviceId();
-  let cursor = await getMeta('cursor');
   const batches = [];
   for (let i = 0; i < ops.length; i += BATCH) batches.push(ops.slice(i, i + BATCH));
   if (!batches.length) batches.push([]);
-  let missing = [];
+  const missing = new Set();
   for (let b = 0; b < batches.length; b++) {
     const batch = batches[b];
     const ids = batch.map((o) => o.op_id);
     if (ids.length) await outbox.markSending(ids);
     let res;
     try {
-      res = await postSync({ protocol: 1, device_id: device, cursor,
+      res = await exchange({ protocol: 1, device_id: device, cursor: await getMeta('cursor'),
         ops: batch.map(({ op_id, type, record_id, base_rev, hlc, data }) =>
           ({ op_id, type, record_id, base_rev, hlc, data })) });
     } catch (e) {
-      const isAuth = e instanceof AuthError;
-      for (const rest of batches.slice(b)) {
-        const restIds = rest.map((o) => o.op_id);
-        if (restIds.length) await outbox.reschedule(restIds, errorCode(e), { countAttempt: !isAuth });
-      }
+      const rest = batches.slice(b).flat().map((o) => o.op_id);
+      if (rest.length) await outbox.reschedule(rest, errorCode(e), retryPlan(e));
       throw e;
     }
     const acked = await outbox.applyAcks(res.acks || []);
     const unacked = ids.filter((id) => !acked.includes(id));
     if (unacked.length) await outbox.reschedule(unacked, 'no_ack');
     prog.records_done += acked.length;
-    await applyChanges(res.changes);
-    missing = missing.concat(res.missing_blobs || []);
-    cursor = res.cursor ?? cursor;
-    await setMeta('cursor', cursor);
+    for (const sha of res.missing_blobs || []) missing.add(sha);
     let more = res.more;
     for (let guard = 0; more && guard < 200; guard++) {
-      const page = await postSync({ protocol: 1, device_id: device, cursor, ops: [] });
-      await applyChanges(page.changes);
-      cursor = page.cursor ?? cursor;
-      await setMeta('cursor', cursor);
+      const page = await exchange({ protocol: 1, device_id: device,
+        cursor: await getMeta('cursor'), ops: [] });
+      for (const sha of page.missing_blobs || []) missing.add(sha);
       more = page.more;
     }
-    if (res.server_time) await setMeta('server_time', res.server_time);
     emit({ type: 'progress', ...prog });
   }
-  // The server says it lacks these photos: upload them again on the next run.
-  for (const sha of missing) {
-    const row = await get('photos', sha);
-    if (row) await put('photos', { ...row, uploaded: false });
-  }
-  return missing.length;
+  return missing;
 }
 
+// How a failed exchange is retried (sync-protocol.md, "Retry rules").
+function retryPlan(e) {
+  if (e instanceof AuthError) return { countAttempt: false }; // wait for the login
+  if (e.status === 400 || e.status === 403) return { hold: true }; // a bug: no loop
+  return { retryAfter: e.retryAfter };
+}
+
+// Ops first; then the photos the server says it lacks and this phone has.
 async function run({ force }) {
   const ops = await outbox.peek({ force });
-  const photos = await pendingPhotos(ops);
-  const prog = { phase: 'photos', records_total: ops.length, records_done: 0,
-    bytes_total: photos.reduce((a, p) => a + p.blob.size, 0), bytes_done: 0 };
+  const prog = { phase: 'records', records_total: ops.length, records_done: 0,
+    bytes_total: await pendingBytes(ops), bytes_done: 0 };
   emit({ type: 'progress', ...prog });
-  const failed = new Set();
-  let lastPhotoError = null;
+  const missing = await pushAndPull(ops, prog);
+  const rows = [];
+  for (const sha of missing) {
+    const row = await get('photos', sha);
+    if (row?.blob && !row.refused) rows.push(row);
+  }
+  await markConfirmed(missing);
+  prog.phase = 'photos';
+  prog.bytes_total = rows.reduce((a, r) => a + r.blob.size, 0);
+  prog.bytes_done = 0;
+  emit({ type: 'progress', ...prog });
   let base = 0;
-  for (const row of photos) {
+  let failed = 0;
+  for (const row of rows) {
     try {
       await uploadPhoto(row, (n) => {
         prog.bytes_done = base + n;
         emit({ type: 'progress', ...prog });
       });
     } catch (e) {
-      if (e instanceof AuthError) {
-        await outbox.reschedule(ops.map((o) => o.op_id), e.code, { countAttempt: false });
-        throw e;
-      }
-      failed.add(row.sha256);
-      lastPhotoError = errorCode(e);
+      if (e instanceof AuthError) throw e;
+      if (e.status === 413) await put('photos', { ...row, refused: true });
+      else failed++;
     }
     base += row.blob.size;
   }
-  // An op goes out only once all its photos are on the server.
-  const ready = ops.filter((o) => !(o.data.photos || []).some((p) => failed.has(p.sha256)));
-  const blocked = ops.filter((o) => !ready.includes(o)).map((o) => o.op_id);
-  if (blocked.length) await outbox.reschedule(blocked, lastPhotoError || 'photo_upload_failed');
-  prog.phase = 'records';
-  const missing = await pushAndPull(ready, prog);
   await setMeta('last_sync', new Date().toISOString());
-  return { sent: prog.records_done, blocked: blocked.length, missing };
+  return { sent: prog.records_done, photos: rows.length - failed, photos_failed: failed };
+}
+
+// Photos of acknowledged records that the server no longer lists as missing are on the
+// server: remember that, so the outbox screen can say so.
+async function markConfirmed(missing) {
+  await tx(['photos', 'inspections', 'outbox'], 'readwrite', async (s) => {
+    const rows = await req2p(s.photos.getAll());
+    for (const row of rows) {
+      if (row.uploaded || missing.has(row.sha256)) continue;
+      if (await req2p(s.outbox.index('record_id').count(row.record_id))) continue;
+      const rec = await req2p(s.inspections.get(row.record_id));
+      if (rec?._sync && rec._sync.state !== 'pending' && rec._sync.state !== 'rejected') {
+        s.photos.put({ ...row, uploaded: true });
+      }
+    }
+  });
 }
 
 // Entry point. Only one run at a time per origin (Web Locks where present).

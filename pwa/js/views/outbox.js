@@ -12,6 +12,17 @@ const errText = (code) => {
   return t(key) === key ? code || '' : t(key);
 };
 
+// A record is acknowledged before its photos travel; say what is still on its way.
+function photoNote(r, s, photoRow) {
+  if (s.state !== 'sent' && s.state !== 'conflict') return null;
+  const refs = r.photos || [];
+  const refused = refs.filter((p) => photoRow.get(p.sha256)?.refused).length;
+  const waiting = refs.filter((p) => { const row = photoRow.get(p.sha256); return row && !row.uploaded && !row.refused; }).length;
+  if (refused) return h('p.warn', t('outbox.photos_refused', { n: refused }));
+  if (waiting) return h('p.muted', t('outbox.photos_waiting', { n: waiting }));
+  return null;
+}
+
 export function syncBadge(s) {
   return h(`span.tag.sync-${s}`, t(`sync.state.${s}`));
 }
@@ -38,8 +49,9 @@ async function download() {
 }
 
 export async function render() {
-  const [recs, points, lastSync, ops] = await Promise.all([
-    outbox.records(), all('points'), getMeta('last_sync'), outbox.ops()]);
+  const [recs, points, lastSync, ops, photos] = await Promise.all([
+    outbox.records(), all('points'), getMeta('last_sync'), outbox.ops(), all('photos')]);
+  const photoRow = new Map(photos.map((p) => [p.sha256, p]));
   const names = new Map(points.map((p) => [p.code, p.name]));
   const opOf = new Map(ops.map((o) => [o.record_id, o]));
   const bar = h('div#sync-progress', progressBar(state.syncing ? state.progress : null));
@@ -60,6 +72,7 @@ export async function render() {
       h('div.rec-head', h('strong', names.get(r.point_code) || r.point_code), ' ', syncBadge(s.state)),
       h('p.muted', t('outbox.submitted_at', { date: fmtDate(r.submitted_at, true) }), ' · ',
         t('outbox.photos', { n: (r.photos || []).length, bytes: fmtBytes(photoBytes) })),
+      photoNote(r, s, photoRow),
       s.state === 'rejected' || s.state === 'conflict'
         ? h('p.warn', t(`outbox.reason_${s.state}`, { reason: msg(s) })) : null,
       op && op.attempts ? h('p.muted', t('outbox.retry', { n: op.attempts,
