@@ -186,7 +186,7 @@ def phone(pw) -> dict:
         "locale": "zh-CN",
         "timezone_id": "Asia/Shanghai",
         "geolocation": GEO,
-        "permissions": ["geolocation"],
+        "permissions": ["geolocation", "background-sync"],
     }
 
 

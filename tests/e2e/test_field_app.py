@@ -176,6 +176,14 @@ def test_expired_token_keeps_outbox(make_phone, live_server):
     rid = start_inspection(page)
     page.fill("#item-book_volumes input", "3100")
     submit(page)
+    # Background Sync is asked for (Chromium has it), on top of the app's own triggers.
+    tags = page.evaluate("navigator.serviceWorker.ready.then(r => r.sync.getTags())")
+    assert "outbox" in tags
+    # Manual rescue: the outbox as a file.
+    with page.expect_download() as dl:
+        page.click("button:has-text('导出到文件')")
+    dump = json.loads(Path(dl.value.path()).read_text())
+    assert dump["kind"] == "xunjian-outbox" and [o["record_id"] for o in dump["ops"]] == [rid]
     device = page.evaluate("async () => (await import('/app/js/outbox.js')).deviceId()")
     live_server.execute(
         "UPDATE device SET token_expires_at = '2000-01-01 00:00:00.000000' WHERE id = ?", (device,)
