@@ -171,6 +171,7 @@ class Histories(RuleBasedStateMachine):
     )
     def concurrent_edit(self, pick, field, a, b):
         """Both phones change the same field of the same record while out of touch."""
+        self.share()
         shared = sorted(set(self._mine(0)) & set(self._mine(1)))
         if shared:
             rid = shared[pick % len(shared)]
@@ -183,6 +184,15 @@ class Histories(RuleBasedStateMachine):
                 else:
                     rec["answers"][field] = value
                 self._save(phone, rec)
+
+    @rule(p=st.integers(0, 2))
+    def sync_answer_lost(self, p):
+        """The server applies the batch but the phone never hears back; it then retries."""
+        phone, wire, _ = self.phones[p]
+        if phone.pending_count():
+            wire.plan = ["drop_response"]
+            phone.sync()
+            wire.plan = []
 
     @precondition(lambda self: any(w.captured for _, w, _ in self.phones))
     @rule(p=st.integers(0, 2), pick=st.integers(0, 100))
@@ -276,6 +286,7 @@ def test_histories_converge_exactly_once(client, demo, engine, tmp_path, db_url,
         Histories,
         settings=settings(
             max_examples=examples,
+            derandomize=True,
             stateful_step_count=steps,
             deadline=None,
             suppress_health_check=list(HealthCheck),
