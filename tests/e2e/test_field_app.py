@@ -101,11 +101,17 @@ def test_offline_walkthrough(make_phone, live_server):
     phone.login()
     phone.wait_sw_activated()
     phone.shot("02-home")
+    # Installable in Chrome: the browser itself finds nothing missing.
+    cdp = phone.context.new_cdp_session(page)
+    assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    manifest = json.loads(cdp.send("Page.getAppManifest")["data"])
+    assert manifest["short_name"] == "巡检" and manifest["display"] == "standalone"
+    cdp.detach()
 
     phone.context.set_offline(True)
     page.reload()
     page.wait_for_selector("a.point")
-    assert page.is_visible("#banner .info")  # the offline notice
+    page.wait_for_selector("#banner .info")  # the offline notice
     phone.shot("03-home-offline")
     offset = live_server.log_size()
 
