@@ -54,7 +54,19 @@ def refresh_outcome(session: Session, inspection: Inspection) -> None:
 
 
 def _sync_follow_ups(session: Session, inspection: Inspection, result: dict, template) -> None:
+    """Only the point's latest submitted inspection speaks for it: an older one that arrives
+    late, or is edited afterwards, must not reopen what a later visit closed."""
     if inspection.submitted_at is None:
+        return
+    later = session.exec(
+        select(Inspection.id).where(
+            Inspection.point_id == inspection.point_id,
+            Inspection.status == "submitted",
+            Inspection.id != inspection.id,
+            Inspection.submitted_at > inspection.submitted_at,
+        )
+    ).first()
+    if later is not None:
         return
     open_items = {
         f.item_key: f

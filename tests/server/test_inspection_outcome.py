@@ -126,3 +126,25 @@ def test_home_page_shows_the_rollup(client, demo):
     r = client.get("/")
     assert r.status_code == 200
     assert "2020年度公共文化服务目标责任考核" in r.text and "城关街道" in r.text
+
+
+def test_an_older_inspection_arriving_late_does_not_reopen_follow_ups(engine, demo):
+    with session_scope(engine, write=True) as s:
+        model = _good_answers(s)
+        point = s.get(ServicePoint, model.point_id)
+        version = active_version(s, "village_point", None)
+        newer = _new(
+            s, point, version, dict(model.answers), model.photos, datetime(2026, 10, 20, tzinfo=UTC)
+        )
+        assert newer.rating == "good"
+        older = _new(
+            s,
+            point,
+            version,
+            dict(model.answers, book_volumes=10),
+            model.photos,
+            datetime(2026, 10, 1, tzinfo=UTC),
+        )
+        assert older.rating == "fail"
+        opened = s.exec(select(FollowUp).where(FollowUp.opened_by == older.id)).all()
+        assert opened == []
