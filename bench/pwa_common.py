@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import ARGS, CHROMIUM, GEO, PASSWORD, LiveServer  # noqa: E402
+from tests.e2e.conftest import ARGS, CHROMIUM, PASSWORD, LiveServer, phone_options  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -24,17 +24,6 @@ def demo_server():
             yield server
         finally:
             server.stop()
-
-
-def phone_options(pw) -> dict:
-    dev = {k: v for k, v in pw.devices["Pixel 7"].items() if k != "default_browser_type"}
-    return {
-        **dev,
-        "locale": "zh-CN",
-        "timezone_id": "Asia/Shanghai",
-        "geolocation": GEO,
-        "permissions": ["geolocation"],
-    }
 
 
 def launch(pw, profile: Path):

@@ -179,6 +179,10 @@ def pw():
 
 @pytest.fixture(scope="session")
 def phone(pw) -> dict:
+    return phone_options(pw)
+
+
+def phone_options(pw) -> dict:
     """Pixel 7 emulation (412x915, touch, mobile UA), in China, with a GPS fix."""
     dev = {k: v for k, v in pw.devices["Pixel 7"].items() if k != "default_browser_type"}
     return {
