@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, event
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from server.settings import Settings
@@ -17,7 +16,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         if ":memory:" in url:
             raise SystemExit("in-memory SQLite is not supported; use a file path")
-        engine = create_engine(url, poolclass=NullPool, **kwargs)
+        engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
