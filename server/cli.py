@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from server.services import audit
 from server.settings import Settings
 
 
@@ -191,14 +192,21 @@ def cmd_user_add(args) -> int:
         if session.exec(select(User).where(User.username == args.username)).first():
             raise CliError(f"用户 {args.username} 已存在 user exists")
         pw = args.password or new_password()
-        session.add(
-            User(
-                username=args.username,
-                display_name=args.name,
-                role=args.role,
-                area_id=area.id,
-                password_hash=hash_password(pw),
-            )
+        user = User(
+            username=args.username,
+            display_name=args.name,
+            role=args.role,
+            area_id=area.id,
+            password_hash=hash_password(pw),
+        )
+        session.add(user)
+        session.flush()
+        audit.record(
+            session,
+            "user.add",
+            target_type="user",
+            target_id=user.id,
+            detail={"via": "cli", "role": args.role, "area": args.area},
         )
     print(f"已添加 added {args.username} ({args.role}, {area.name}); 密码 password: {pw}")
     return 0
@@ -213,6 +221,19 @@ def cmd_import_points(args) -> int:
             report = import_points(
                 session, args.file, skip_bad=args.skip_bad, allow_similar=args.allow_similar
             )
+            if report.written:
+                audit.record(
+                    session,
+                    "points.import",
+                    target_type="file",
+                    target_id=args.file.name[:64],
+                    detail={
+                        "via": "cli",
+                        "created": report.created,
+                        "updated": report.updated,
+                        "skipped_rows": report.skipped_rows,
+                    },
+                )
     except (ValueError, OSError) as exc:
         raise CliError(f"{args.file}: {exc}") from None
     for problem in report.problems:
@@ -249,6 +270,14 @@ def cmd_template_load(args) -> int:
                 if county is None:
                     raise CliError(f"县代码 {args.county} 不存在 unknown county")
             version, created = load_template(session, content, county=county, note=args.note)
+            if created:
+                audit.record(
+                    session,
+                    "template.load",
+                    target_type="template_version",
+                    target_id=version.id,
+                    detail={"via": "cli", "file": str(args.file)},
+                )
     except TemplateError as exc:
         for err in exc.errors:
             print(f"  {err}", file=sys.stderr)
@@ -277,6 +306,14 @@ def cmd_template_params(args) -> int:
             if county is None:
                 raise CliError(f"县代码 {args.county} 不存在 unknown county")
             version, created = set_params(session, args.key, county, overrides)
+            if created:
+                audit.record(
+                    session,
+                    "template.params",
+                    target_type="template_version",
+                    target_id=version.id,
+                    detail={"via": "cli", "params": overrides},
+                )
     except LookupError:
         raise CliError(f"模板 {args.key} 不存在 unknown template") from None
     except (TemplateError, ValueError) as exc:
@@ -327,6 +364,14 @@ def cmd_cycle_add(args) -> int:
             current=args.current,
         )
         stamp(session, cycle)
+        session.flush()
+        audit.record(
+            session,
+            "cycle.add",
+            target_type="cycle",
+            target_id=cycle.id,
+            detail={"via": "cli", "name": args.name},
+        )
     print(f"已添加考核周期 added cycle: {args.name}")
     return 0
 

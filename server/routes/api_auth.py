@@ -89,7 +89,7 @@ async def logout(request: Request):
 
     def run() -> None:
         with session_scope(request.app.state.engine, write=True) as session:
-            devices.revoke(session, session.get(Device, caller.device.id))
+            devices.revoke(session, session.get(Device, caller.device.id), caller.user.id)
 
     await run_in_threadpool(run)
     return json_response(request, {"revoked": True})
@@ -137,7 +137,7 @@ async def revoke_device(request: Request):
             subtree = scope_of(session, caller).subtree
             if not mine and (caller.user.role == "inspector" or owner.area_id not in subtree):
                 raise Forbidden("无权注销此设备。", "You may not sign out this device.")
-            devices.revoke(session, device)
+            devices.revoke(session, device, caller.user.id)
             return _device_json(device, owner)
 
     return json_response(request, await run_in_threadpool(run))

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from server.errors import Unauthorized
 from server.models import Area, Device, RetiredToken, User
+from server.services import audit
 from server.services.auth import new_token, token_digest, verify_password
 from sync.errors import render
 
@@ -63,6 +64,14 @@ def login(
     device.revoked_at = None
     device.last_seen_at = _now()
     session.add(device)
+    audit.record(
+        session,
+        "auth.login",
+        user_id=user.id,
+        device_id=device_id,
+        target_type="device",
+        target_id=device_id,
+    )
     return token, device, user
 
 
@@ -77,13 +86,29 @@ def rotate(session: Session, device: Device, days: int) -> str:
     device.token_hash = token_digest(token)
     device.token_expires_at = _now() + timedelta(days=days)
     session.add(device)
+    audit.record(
+        session,
+        "auth.rotate",
+        user_id=device.user_id,
+        device_id=device.id,
+        target_type="device",
+        target_id=device.id,
+    )
     return token
 
 
-def revoke(session: Session, device: Device) -> None:
+def revoke(session: Session, device: Device, by_user_id: int | None = None) -> None:
     """Logout or a supervisor's "this phone is lost": the token answers token_revoked."""
     device.revoked_at = _now()
     session.add(device)
+    audit.record(
+        session,
+        "auth.revoke",
+        user_id=by_user_id or device.user_id,
+        device_id=device.id,
+        target_type="device",
+        target_id=device.id,
+    )
 
 
 def authenticate(session: Session, header: str | None) -> Caller:

@@ -218,3 +218,14 @@ def test_serve_answers_over_real_http(demo_db):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_cli_changes_are_audited(demo_db):
+    from server.models import AuditLog
+
+    engine = make_engine(_url(demo_db))
+    with Session(engine) as s:
+        actions = {a.action for a in s.exec(select(AuditLog))}
+    engine.dispose()
+    # test_user_add, test_template_params_make_a_county_version and the import ran before.
+    assert {"user.add", "template.params", "points.import"} <= actions
