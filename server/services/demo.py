@@ -110,6 +110,8 @@ def build_demo(session: Session, data_dir: Path, *, password: str | None = None)
 
     users = {}
     areas = {a.code: a for a in session.exec(select(Area))}
+    # argon2 is slow by design; one shared password (tests) needs hashing only once.
+    shared_hash = hash_password(password) if password else None
     for s in data["staff"]:
         pw = password or new_password()
         user = User(
@@ -117,7 +119,7 @@ def build_demo(session: Session, data_dir: Path, *, password: str | None = None)
             display_name=s["display_name"],
             role=s["role"],
             area_id=areas[s["area"]].id,
-            password_hash=hash_password(pw),
+            password_hash=shared_hash or hash_password(pw),
         )
         session.add(user)
         users[s["username"]] = user
