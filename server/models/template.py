@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
 from server.models._base import json_column, tz_column, utcnow
@@ -39,3 +39,13 @@ class TemplateVersion(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(False))
     seq: int = Field(default=0, index=True)
+
+
+@event.listens_for(TemplateVersion, "before_update")
+def _versions_are_immutable(_mapper, _connection, target: TemplateVersion) -> None:
+    """Inspections point at the exact version they were filled against: a change to a
+    version's content must be a new version, never an edit."""
+    state = inspect(target)
+    for name in ("content", "content_hash", "version", "template_id", "county_id"):
+        if state.attrs[name].history.has_changes():
+            raise ValueError(f"template version {target.id} is immutable: {name} cannot change")

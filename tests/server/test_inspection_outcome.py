@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import Session, select
 
 from server.db import session_scope
@@ -148,3 +149,10 @@ def test_an_older_inspection_arriving_late_does_not_reopen_follow_ups(engine, de
         assert older.rating == "fail"
         opened = s.exec(select(FollowUp).where(FollowUp.opened_by == older.id)).all()
         assert opened == []
+
+
+def test_a_template_version_cannot_be_edited_in_place(engine, demo):
+    with pytest.raises(ValueError, match="immutable"), session_scope(engine, write=True) as s:
+        version = active_version(s, "village_point", None)
+        version.content = {**version.content, "params": {}}
+        s.flush()
