@@ -86,10 +86,11 @@ def check_rule(
     unknown_fields(rule, {"op", "item", "code", *_RULE_FIELDS[op]}, where, errors)
     target = item
     if "item" in rule:
-        target = raw_items.get(rule["item"]) if isinstance(rule["item"], str) else None
-        if target is None:
+        found = raw_items.get(rule["item"]) if isinstance(rule["item"], str) else None
+        if found is None:
             errors.append(f"{where}: unknown item {rule['item']!r}")
             return
+        target = found
     ttype = target.get("type")
     if ttype not in ITEM_TYPES:
         return  # the item's own type error is already reported

@@ -179,10 +179,14 @@ def parse_template(d: Any) -> Template:
             item = _item(it, f"{where} item #{m + 1}", raw_items, params, seen_items, errors)
             if item is not None:
                 items.append(item)
-        sections.append(Section(key=s.get("key", ""), name=sname, items=tuple(items)))
+        sections.append(
+            Section(key=s.get("key", ""), name=sname or Text("", ""), items=tuple(items))
+        )
 
     if errors:
         raise TemplateError(errors)
+    # Past this point every check passed, so the optional values are all present.
+    assert isinstance(key, str) and name is not None
     return Template(
         key=key,
         applies_to=d["applies_to"],
@@ -258,9 +262,9 @@ def _rating(v: Any, errors: list[str]) -> float:
     ratio = v.get("good_ratio") if isinstance(v, dict) else None
     if not isinstance(v, dict) or set(v) != {"good_ratio"}:
         errors.append("rating: must be {'good_ratio': number}")
-    elif not is_number(ratio) or not 0 < ratio <= 1:
+    elif not is_number(ratio) or not 0 < ratio <= 1:  # type: ignore[operator]
         errors.append(f"rating: good_ratio must be in (0, 1], got {ratio!r}")
-    return ratio if is_number(ratio) else 0.8
+    return float(ratio) if is_number(ratio) else 0.8  # type: ignore[arg-type]
 
 
 def _item(
@@ -279,7 +283,7 @@ def _item(
         where = f"item '{key}'"
         if key in seen:
             errors.append(f"{where}: duplicate item key")
-        seen.add(key)
+        seen.add(str(key))
     else:
         errors.append(f"{where}: key must be a lowercase identifier, got {key!r}")
     unknown_fields(it, _ITEM_FIELDS, where, errors)
@@ -308,7 +312,7 @@ def _item(
     rule = it.get("rule")
     if rule is not None:
         check_rule(rule, it, where + ": rule", raw_items, params, errors)
-    if key is None or label is None:
+    if not isinstance(key, str) or not isinstance(typ, str) or label is None:
         return None
     return Item(
         key=key,
