@@ -15,6 +15,8 @@ def route_table(settings: Settings) -> list:
         home,
         openapi,
         pwa,
+        review,
+        web_auth,
     )
 
     return [
@@ -25,5 +27,7 @@ def route_table(settings: Settings) -> list:
         *api_blobs.routes,
         *api_review.routes,
         *openapi.routes,
+        *web_auth.routes,
+        *review.routes,
         *pwa.routes(settings),
     ]

@@ -1,0 +1,234 @@
+"""/review: the supervisor's office pages. Overview, quarantine, devices and photos here;
+conflicts in review_conflicts.py. Every page needs a web login (web_auth.page) and shows
+only rows in the viewer's area subtree, as the JSON API does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from server.db import session_scope
+from server.errors import NotFound
+from server.models import Blob, Device, Inspection, Quarantine, ServicePoint, SyncConflict, User
+from server.routes import review_conflicts
+from server.routes import review_values as rv
+from server.routes.web_auth import checked_form, page, render
+from server.services import audit, devices, web_session
+from server.services.blobstore import blob_path, is_sha256
+from server.services.web_session import Viewer
+
+PAGE_SIZE = 100
+# Served inline; anything else (an SVG could carry script) is offered as a download.
+INLINE_IMAGES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
+
+
+def _subtree(db: Session, who: Viewer) -> list[int]:
+    return list(web_session.scope_for(db, who).subtree)
+
+
+def _page_number(request: Request) -> int:
+    try:
+        return max(1, min(10_000, int(request.query_params.get("page", 1))))
+    except ValueError:
+        return 1
+
+
+@page
+async def overview(request: Request, who: Viewer) -> Response:
+    def run() -> dict:
+        with session_scope(request.app.state.engine) as db:
+            subtree = _subtree(db, who)
+            points = select(ServicePoint.id).where(ServicePoint.township_id.in_(subtree))
+            open_conflicts = db.exec(
+                select(func.count())
+                .select_from(SyncConflict)
+                .join(Inspection, Inspection.id == SyncConflict.inspection_id)
+                .where(Inspection.point_id.in_(points), SyncConflict.status == "open")
+            ).one()
+            quarantined = db.exec(
+                select(func.count())
+                .select_from(Quarantine)
+                .join(User, User.id == Quarantine.user_id)
+                .where(User.area_id.in_(subtree))
+            ).one()
+            device_rows = db.exec(
+                select(Device)
+                .join(User, User.id == Device.user_id)
+                .where(User.area_id.in_(subtree))
+            ).all()
+        active = sum(1 for d in device_rows if _token_state(d)[0] == "active")
+        return {
+            "open_conflicts": open_conflicts,
+            "quarantined": quarantined,
+            "devices": len(device_rows),
+            "active_devices": active,
+        }
+
+    return render(request, "review/index.html", await run_in_threadpool(run), who=who)
+
+
+@page
+async def quarantine(request: Request, who: Viewer) -> Response:
+    page_no = _page_number(request)
+
+    def run() -> list[dict]:
+        with session_scope(request.app.state.engine) as db:
+            q = (
+                select(Quarantine, User, ServicePoint.name)
+                .join(User, User.id == Quarantine.user_id)
+                .outerjoin(ServicePoint, ServicePoint.code == Quarantine.point_code)
+                .where(User.area_id.in_(_subtree(db, who)))
+                .order_by(Quarantine.created_at.desc(), Quarantine.id.desc())
+                .offset((page_no - 1) * PAGE_SIZE)
+                .limit(PAGE_SIZE + 1)
+            )
+            rows = db.exec(q).all()
+        return [
+            {
+                "q": r,
+                "user": user,
+                "point_name": point_name,
+                "when": rv.local_time(r.created_at),
+                "raw": rv.pretty_json(r.raw),
+            }
+            for r, user, point_name in rows
+        ]
+
+    rows = await run_in_threadpool(run)
+    ctx = {"rows": rows[:PAGE_SIZE], "page": page_no, "more": len(rows) > PAGE_SIZE}
+    return render(request, "review/quarantine.html", ctx, who=who)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
+
+
+def _token_state(d: Device) -> tuple[str, str]:
+    """(state, since/until) of a device's token: active, expired, revoked or none."""
+    if d.revoked_at is not None:
+        return "revoked", rv.local_time(d.revoked_at)
+    if not d.token_hash:
+        return "none", ""
+    expires = _aware(d.token_expires_at)
+    if expires is not None and expires < datetime.now(UTC):
+        return "expired", rv.local_time(expires)
+    return "active", rv.local_time(expires)
+
+
+def _device_view(d: Device, user: User) -> dict:
+    state, when = _token_state(d)
+    return {
+        "d": d,
+        "user": user,
+        "state": state,
+        "state_when": when,
+        "last_seen": rv.local_time(d.last_seen_at),
+    }
+
+
+@page
+async def device_list(request: Request, who: Viewer) -> Response:
+    def run() -> list[dict]:
+        with session_scope(request.app.state.engine) as db:
+            q = (
+                select(Device, User)
+                .join(User, User.id == Device.user_id)
+                .where(User.area_id.in_(_subtree(db, who)))
+                .order_by(Device.last_seen_at.desc().nulls_last(), Device.id)
+            )
+            return [_device_view(d, u) for d, u in db.exec(q).all()]
+
+    ctx = {"rows": await run_in_threadpool(run), "notice": request.query_params.get("notice")}
+    return render(request, "review/devices.html", ctx, who=who)
+
+
+def _device_in_scope(db: Session, who: Viewer, device_id: str) -> tuple[Device, User]:
+    device = db.get(Device, device_id)
+    owner = db.get(User, device.user_id) if device else None
+    if device is None or owner is None or owner.area_id not in _subtree(db, who):
+        raise NotFound("找不到该设备。", "No such device.")
+    return device, owner
+
+
+@page
+async def revoke_confirm(request: Request, who: Viewer) -> Response:
+    device_id = request.path_params["device_id"]
+
+    def run() -> dict:
+        with session_scope(request.app.state.engine) as db:
+            return _device_view(*_device_in_scope(db, who, device_id))
+
+    ctx = {"row": await run_in_threadpool(run)}
+    return render(request, "review/device_revoke.html", ctx, who=who)
+
+
+@page
+async def revoke_device(request: Request, who: Viewer) -> Response:
+    device_id = request.path_params["device_id"]
+    await checked_form(request, who)
+
+    def run() -> bool:
+        with session_scope(request.app.state.engine, write=True) as db:
+            device, owner = _device_in_scope(db, who, device_id)
+            if device.revoked_at is not None:
+                return False
+            devices.revoke(db, device, who.user.id)
+            audit.record(
+                db,
+                "review.revoke_device",
+                user_id=who.user.id,
+                device_id=device.id,
+                target_type="device",
+                target_id=device.id,
+                detail={"owner": owner.username},
+            )
+            return True
+
+    done = await run_in_threadpool(run)
+    notice = "revoked" if done else "already_revoked"
+    return RedirectResponse(f"/review/devices?notice={notice}", status_code=303)
+
+
+@page
+async def photo(request: Request, who: Viewer) -> Response:
+    """A complete photo from the blob store (thumbnails on the conflict page)."""
+    sha = request.path_params["sha256"]
+    missing = NotFound("照片尚未上传完整。", "This photo has not been fully uploaded.")
+    if not is_sha256(sha):
+        raise missing
+
+    def run() -> Blob | None:
+        with session_scope(request.app.state.engine) as db:
+            return db.get(Blob, sha)
+
+    blob = await run_in_threadpool(run)
+    path = blob_path(request.app.state.settings.data_path, sha)
+    if blob is None or not blob.complete or not path.exists():
+        raise missing
+    inline = blob.mime in INLINE_IMAGES
+    headers = {
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if not inline:
+        headers["Content-Disposition"] = f'attachment; filename="{sha}"'
+    return FileResponse(
+        path, media_type=blob.mime if inline else "application/octet-stream", headers=headers
+    )
+
+
+routes = [
+    Route("/review", overview, methods=["GET"]),
+    *review_conflicts.routes,
+    Route("/review/quarantine", quarantine, methods=["GET"]),
+    Route("/review/devices", device_list, methods=["GET"]),
+    Route("/review/devices/{device_id}/revoke", revoke_confirm, methods=["GET"]),
+    Route("/review/devices/{device_id}/revoke", revoke_device, methods=["POST"]),
+    Route("/review/photos/{sha256}", photo, methods=["GET"]),
+]
