@@ -14,8 +14,19 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from server.db import session_scope
+from server.domain.templates import Template
 from server.errors import NotFound
-from server.models import Blob, Device, Inspection, Quarantine, ServicePoint, SyncConflict, User
+from server.models import (
+    Blob,
+    ChecklistTemplate,
+    Device,
+    Inspection,
+    Quarantine,
+    ServicePoint,
+    SyncConflict,
+    TemplateVersion,
+    User,
+)
 from server.routes import review_conflicts
 from server.routes import review_values as rv
 from server.routes.web_auth import checked_form, page, render
@@ -89,11 +100,13 @@ async def quarantine(request: Request, who: Viewer) -> Response:
                 .limit(PAGE_SIZE + 1)
             )
             rows = db.exec(q).all()
+            templates = _templates_named(db, [r for r, _, _ in rows])
         return [
             {
                 "q": r,
                 "user": user,
                 "point_name": point_name,
+                "field_label": _field_label(templates, r),
                 "when": rv.local_time(r.created_at),
                 "raw": rv.pretty_json(r.raw),
             }
@@ -103,6 +116,40 @@ async def quarantine(request: Request, who: Viewer) -> Response:
     rows = await run_in_threadpool(run)
     ctx = {"rows": rows[:PAGE_SIZE], "page": page_no, "more": len(rows) > PAGE_SIZE}
     return render(request, "review/quarantine.html", ctx, who=who)
+
+
+def _template_ref(q: Quarantine) -> tuple[str, int] | None:
+    data = q.raw.get("data") if isinstance(q.raw, dict) else None
+    if not isinstance(data, dict):
+        return None
+    key, version = data.get("template_key"), data.get("template_version")
+    if isinstance(key, str) and isinstance(version, int) and not isinstance(version, bool):
+        return key, version
+    return None
+
+
+def _templates_named(db: Session, rows: list[Quarantine]) -> dict[tuple[str, int], Template]:
+    """The checklist versions the quarantined ops name, to label `answers.<item>` fields."""
+    refs = {ref for r in rows if r.field and (ref := _template_ref(r))}
+    if not refs:
+        return {}
+    found = db.exec(
+        select(ChecklistTemplate.key, TemplateVersion.version, TemplateVersion.content)
+        .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
+        .where(ChecklistTemplate.key.in_(sorted({k for k, _ in refs})))
+    ).all()
+    out = {}
+    for key, version, content in found:
+        if (key, version) in refs and (template := rv.template_of(content)) is not None:
+            out[(key, version)] = template
+    return out
+
+
+def _field_label(templates: dict, q: Quarantine) -> tuple[str, str] | None:
+    ref = _template_ref(q)
+    if not q.field or ref not in templates or rv.item_of(templates[ref], q.field) is None:
+        return None
+    return rv.label(templates[ref], q.field)
 
 
 def _aware(dt: datetime | None) -> datetime | None:

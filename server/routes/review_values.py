@@ -33,6 +33,7 @@ class Shown:
     gloss: str = ""
     empty: bool = False
     pre: bool = False  # free text: keep its line breaks
+    nowrap: bool = False  # short lines such as 周二 09:00–12:00、14:30–17:30
 
 
 NO_ANSWER = Shown(("未填写",), "no answer", empty=True)
@@ -104,7 +105,7 @@ def _hours(value: Any) -> Shown:
         return Shown(("不开放",), "closed all week")
     total = _number(totals["hours"])
     lines.append(f"每周 {total} 小时，{totals['days']} 天")
-    return Shown(tuple(lines), f"{total} h over {totals['days']} days a week")
+    return Shown(tuple(lines), f"{total} h over {totals['days']} days a week", nowrap=True)
 
 
 def _gps(value: Any) -> Shown:

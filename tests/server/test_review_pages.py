@@ -189,6 +189,7 @@ def test_quarantine_shows_reason_and_raw_op(client, demo, engine):
     page = client.get("/review/quarantine").text
     assert ack["message_zh"] in html.unescape(page)
     assert "bad_value" in page and "answers.book_volumes" in page
+    assert "检查项：图书册数" in page  # the field by its checklist label
     assert code in page and "d-1" in page and "宋瞾静" in page
     assert "<details>" in page
     assert '"book_volumes": -3' in html.unescape(page)  # pretty JSON, escaped in the page
