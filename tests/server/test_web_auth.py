@@ -212,3 +212,17 @@ def test_login_page_is_labelled_and_in_chinese(client, demo):
     assert '<html lang="zh-CN">' in html
     for control in ("username", "password"):
         assert f'<label for="{control}">' in html and f'id="{control}"' in html
+
+
+def test_home_page_shows_who_is_logged_in(client, demo):
+    assert "退出登录" not in client.get("/").text
+    page = client.get("/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    r = client.post(
+        "/login",
+        data={"username": "supervisor", "password": DEMO_PASSWORD, "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    home = client.get("/").text
+    assert "马莉" in home and "退出登录" in home
