@@ -4,9 +4,9 @@ Exactly-once lives here. The ack of every op with a usable op id is stored next 
 of the op's body, inside the same transaction as the change it made. A replay (lost response,
 duplicate request, two identical requests racing) finds that row and gets the stored ack back
 without touching anything; the same op id with another body gets ``op_id_reused`` and its
-copy goes to quarantine. The caller runs each ``apply_op`` in its own transaction and holds
-a writer lock (see server/services/sync_store.py), so two racing copies run one after the
-other and the second is a replay.
+copy goes to quarantine. The caller runs each ``apply_op`` atomically (the server: one
+transaction per request holding a writer lock, see server/services/sync_store.py), so two
+racing copies run one after the other and the second is a replay.
 """
 
 from __future__ import annotations
@@ -69,40 +69,62 @@ class Repo(Protocol):
     ) -> None: ...
 
 
-def _reject(repo: Repo, op: Op | BadOp, rej: Rejection, ctx: Context, store: bool) -> Ack:
+def _reject(
+    repo: Repo, op: Op | BadOp, rej: Rejection, ctx: Context, store: bool, digest: str
+) -> Ack:
     current = repo.record(op.record_id) if op.record_id else None
     ack = ack_for_rejection(op.op_id, op.record_id, current.rev if current else 0, rej)
     raw = op.raw if isinstance(op, BadOp) else op.to_json()
-    repo.quarantine(op.op_id, op.body_hash(), raw, rej, ctx)
+    repo.quarantine(op.op_id, digest, raw, rej, ctx)
     if store:
-        repo.store_ack(ack, op.body_hash(), ctx)
+        repo.store_ack(ack, digest, ctx)
     return ack
+
+
+def _replay(repo: Repo, op: Op | BadOp, ctx: Context, digest: str) -> Ack | None:
+    stored = repo.stored_ack(op.op_id)
+    if stored is None:
+        return None
+    if stored.body_hash == digest and stored.user_id == ctx.user_id:
+        return stored.ack
+    rej = Rejection.of("op_id_reused", "op_id", op_id=op.op_id)
+    return _reject(repo, op, rej, ctx, False, digest)
+
+
+def reject_failed(repo: Repo, op: Op | BadOp, ctx: Context) -> Ack:
+    """An op whose apply raised, after the caller rolled back everything it wrote: keep it in
+    quarantine and ack it ``rejected``, so that one op the server cannot store never blocks
+    the device's outbox (nothing is lost: the quarantine row holds the op)."""
+    digest = op.body_hash()
+    replayed = _replay(repo, op, ctx, digest)
+    if replayed is not None:
+        return replayed
+    rej = Rejection.of("invalid_op", "data", detail="could not be stored by the server")
+    return _reject(repo, op, rej, ctx, True, digest)
 
 
 def apply_op(repo: Repo, op: Op | BadOp, ctx: Context) -> Ack:
     """Apply one op (or answer its replay). Never raises for a bad op: it is quarantined."""
-    stored = repo.stored_ack(op.op_id)
-    if stored is not None:
-        if stored.body_hash == op.body_hash() and stored.user_id == ctx.user_id:
-            return stored.ack
-        rej = Rejection.of("op_id_reused", "op_id", op_id=op.op_id)
-        return _reject(repo, op, rej, ctx, store=False)
+    digest = op.body_hash()
+    replayed = _replay(repo, op, ctx, digest)
+    if replayed is not None:
+        return replayed
     if isinstance(op, BadOp):
-        return _reject(repo, op, op.rejection, ctx, store=True)
+        return _reject(repo, op, op.rejection, ctx, True, digest)
 
     current = repo.record(op.record_id)
     if current is not None and current.owner_id != ctx.user_id:
-        return _reject(repo, op, Rejection.of("not_owner", "record_id"), ctx, store=True)
+        return _reject(repo, op, Rejection.of("not_owner", "record_id"), ctx, True, digest)
     rej = repo.check(op.data, current, ctx)
     if rej is not None:
-        return _reject(repo, op, rej, ctx, store=True)
+        return _reject(repo, op, rej, ctx, True, digest)
 
     base_rev = op.base_rev
     if op.base_op_id is not None:
         prev = repo.stored_ack(op.base_op_id)
         if prev is None or prev.user_id != ctx.user_id:
             rej = Rejection.of("unknown_base_op", "base_op_id", base_op_id=op.base_op_id)
-            return _reject(repo, op, rej, ctx, store=True)
+            return _reject(repo, op, rej, ctx, True, digest)
         if prev.ack.status != "rejected":
             base_rev = max(base_rev, prev.ack.rev)
 
@@ -110,7 +132,7 @@ def apply_op(repo: Repo, op: Op | BadOp, ctx: Context) -> Ack:
     if current is not None:
         if base_rev > current.rev:
             rej = Rejection.of("bad_base_rev", "base_rev", base_rev=base_rev, rev=current.rev)
-            return _reject(repo, op, rej, ctx, store=True)
+            return _reject(repo, op, rej, ctx, True, digest)
         if base_rev == current.rev:
             base = current.data
         elif base_rev > 0:
@@ -125,7 +147,7 @@ def apply_op(repo: Repo, op: Op | BadOp, ctx: Context) -> Ack:
         stamp,
     )
     if result.rejection is not None:
-        return _reject(repo, op, result.rejection, ctx, store=True)
+        return _reject(repo, op, result.rejection, ctx, True, digest)
 
     rev = current.rev if current else 0
     if result.changed:
@@ -149,5 +171,5 @@ def apply_op(repo: Repo, op: Op | BadOp, ctx: Context) -> Ack:
             field=",".join(c.field for c in result.conflicts)[:200],
             conflict_id=conflict_id,
         )
-    repo.store_ack(ack, op.body_hash(), ctx)
+    repo.store_ack(ack, digest, ctx)
     return ack

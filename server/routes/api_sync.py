@@ -14,7 +14,7 @@ from server.errors import Forbidden
 from server.models import Blob, Inspection
 from server.routes.api_common import bad_request, caller_of, json_response, read_json
 from server.services.sync_pull import make_cursor, parse_cursor, pull, scope_of
-from server.services.sync_store import apply_one
+from server.services.sync_store import apply_batch
 from sync.errors import MessageError, render
 from sync.messages import SyncRequest, SyncResponse
 
@@ -62,12 +62,9 @@ async def sync(request: Request):
     def run() -> dict:
         with session_scope(engine) as session:
             scope = scope_of(session, caller)
-        acks, echo_free = [], set()
-        for op in req.ops:
-            ack, same = apply_one(engine, caller, scope, op)
-            acks.append(ack)
-            if same:
-                echo_free.add((ack.record_id, ack.rev))
+        applied = apply_batch(engine, caller, scope, req.ops)
+        acks = [ack for ack, _ in applied]
+        echo_free = {(ack.record_id, ack.rev) for ack, same in applied if same}
         with session_scope(engine) as session:
             cursor = parse_cursor(req.cursor, scope)
             changes, nxt, more = pull(session, scope, cursor, settings.sync_page_size, echo_free)

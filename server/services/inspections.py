@@ -1,12 +1,16 @@
 """What happens when an inspection is stored: evaluation, evidence state and follow-ups.
 
-Sync and the demo both go through `refresh_outcome`, so the cached result, the rating and
-the follow-ups (限期整改) always come from the one rule engine.
+Sync and the demo both go through `apply_outcome` (the demo and single writers via
+`refresh_outcome`, sync batches with facts cached for the whole request), so the cached
+result, the rating and the follow-ups (限期整改) always come from the one rule engine and
+the one rule for follow-ups.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any, Protocol
 
 from sqlmodel import Session, select
 
@@ -39,46 +43,101 @@ def missing_photos(session: Session, inspection: Inspection) -> list[str]:
     return [s for s in shas if s not in done]
 
 
+class OutcomeFacts(Protocol):
+    """What `apply_outcome` needs to know about the rest of the database, and how it writes.
+    `inspection` and follow-ups are anything with the model's attributes."""
+
+    def template(self, version_id: int) -> Any: ...
+
+    def complete_blobs(self, shas: set[str]) -> set[str]:
+        """The subset of ``shas`` held as complete photos."""
+
+    def later_submitted(self, inspection: Any) -> bool:
+        """Is another submitted inspection of the point submitted after this one?"""
+
+    def open_follow_ups(self, point_id: int) -> dict[str, Any]:
+        """The point's open follow-ups by item key (the caller does not mutate it)."""
+
+    def new_follow_up(self, **columns: Any) -> Any: ...
+
+    def stamp(self, rows: list[Any]) -> None:
+        """Store changed and new follow-ups with fresh change sequence numbers."""
+
+
+class SessionFacts:
+    """OutcomeFacts straight from one session's queries."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def template(self, version_id: int) -> Any:
+        return template_for(self.session, version_id)
+
+    def complete_blobs(self, shas: set[str]) -> set[str]:
+        if not shas:
+            return set()
+        return set(
+            self.session.exec(
+                select(Blob.sha256).where(Blob.sha256.in_(sorted(shas)), Blob.complete.is_(True))
+            )
+        )
+
+    def later_submitted(self, inspection: Any) -> bool:
+        later = self.session.exec(
+            select(Inspection.id).where(
+                Inspection.point_id == inspection.point_id,
+                Inspection.status == "submitted",
+                Inspection.id != inspection.id,
+                Inspection.submitted_at > inspection.submitted_at,
+            )
+        ).first()
+        return later is not None
+
+    def open_follow_ups(self, point_id: int) -> dict[str, Any]:
+        return {
+            f.item_key: f
+            for f in self.session.exec(
+                select(FollowUp).where(FollowUp.point_id == point_id, FollowUp.status == "open")
+            )
+        }
+
+    def new_follow_up(self, **columns: Any) -> FollowUp:
+        return FollowUp(**columns)
+
+    def stamp(self, rows: list[Any]) -> None:
+        stamp(self.session, *rows)
+
+
 def refresh_outcome(session: Session, inspection: Inspection) -> None:
     """Evaluate a submitted inspection, set its evidence state, open and close follow-ups.
     Drafts carry no result. The caller stamps and commits."""
-    inspection.evidence_complete = not missing_photos(session, inspection)
+    apply_outcome(inspection, SessionFacts(session))
+
+
+def apply_outcome(inspection: Any, facts: OutcomeFacts) -> None:
+    """`refresh_outcome` over any source of facts (sync batches cache them per request)."""
+    shas = {p["sha256"] for p in inspection.photos or []}
+    inspection.evidence_complete = not shas or facts.complete_blobs(shas) >= shas
     if inspection.status != "submitted":
         inspection.result, inspection.rating = None, None
         return
-    template = template_for(session, inspection.template_version_id)
+    template = facts.template(inspection.template_version_id)
     result = evaluate(template, inspection.answers or {}, inspection.photos or [])
     inspection.result = result
     inspection.rating = result["rating"]["code"]
-    _sync_follow_ups(session, inspection, result, template)
+    _sync_follow_ups(inspection, result, template, facts)
 
 
-def _sync_follow_ups(session: Session, inspection: Inspection, result: dict, template) -> None:
+def _sync_follow_ups(inspection: Any, result: dict, template, facts: OutcomeFacts) -> None:
     """Only the point's latest submitted inspection speaks for it: an older one that arrives
     late, or is edited afterwards, must not reopen what a later visit closed."""
-    if inspection.submitted_at is None:
+    if inspection.submitted_at is None or facts.later_submitted(inspection):
         return
-    later = session.exec(
-        select(Inspection.id).where(
-            Inspection.point_id == inspection.point_id,
-            Inspection.status == "submitted",
-            Inspection.id != inspection.id,
-            Inspection.submitted_at > inspection.submitted_at,
-        )
-    ).first()
-    if later is not None:
-        return
-    open_items = {
-        f.item_key: f
-        for f in session.exec(
-            select(FollowUp).where(
-                FollowUp.point_id == inspection.point_id, FollowUp.status == "open"
-            )
-        )
-    }
+    open_items = facts.open_follow_ups(inspection.point_id)
+    scored = _scored_keys(template.items)
     changed = []
     for key, outcome in result["items"].items():
-        if not template.item(key).scored:
+        if key not in scored:
             continue
         follow = open_items.get(key)
         if outcome["status"] == "pass" and follow is not None:
@@ -88,7 +147,7 @@ def _sync_follow_ups(session: Session, inspection: Inspection, result: dict, tem
                 changed.append(follow)
         elif outcome["status"] in {"fail", "missing"} and follow is None:
             changed.append(
-                FollowUp(
+                facts.new_follow_up(
                     point_id=inspection.point_id,
                     cycle_id=inspection.cycle_id,
                     item_key=key,
@@ -98,4 +157,8 @@ def _sync_follow_ups(session: Session, inspection: Inspection, result: dict, tem
                     due_date=(inspection.submitted_at + timedelta(days=FOLLOW_UP_DAYS)).date(),
                 )
             )
-    stamp(session, *changed)
+    facts.stamp(changed)
+
+
+def _scored_keys(items: Iterable[Any]) -> frozenset[str]:
+    return frozenset(i.key for i in items if i.scored)

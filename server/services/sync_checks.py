@@ -6,6 +6,7 @@ and acked `rejected` with the reason, never dropped and never half-applied.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from server.services.inspections import template_for
 from sync.errors import Rejection
 
 MAX_TEXT = 4000
+CHUNK = 500  # values per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -25,36 +27,66 @@ class Resolved:
     version_id: int
 
 
+@dataclass(frozen=True)
+class PointRow:
+    id: int
+    township_id: int
+    kind: str
+
+
 class Checker:
-    """One per request: caches points, versions and cycles across the batch's ops."""
+    """One per request: caches points, versions and cycles across the batch's ops
+    (`prefetch` loads every point a batch names in one query)."""
 
     def __init__(self, session: Session, subtree: frozenset[int]) -> None:
         self.session = session
         self.subtree = subtree
-        self._points: dict[str, ServicePoint | None] = {}
-        self._versions: dict[tuple[str, int], tuple[TemplateVersion, str] | None] = {}
+        self._points: dict[str, PointRow | None] = {}
+        self._versions: dict[tuple[str, int], tuple[int, str] | None] = {}
         self._cycles: dict[int, bool] = {}
+        self._items: dict[int, dict[str, Any]] = {}
 
-    def point(self, code: str) -> ServicePoint | None:
+    def prefetch(self, codes: Iterable[str]) -> None:
+        todo = sorted({c for c in codes if c not in self._points})
+        for start in range(0, len(todo), CHUNK):
+            part = todo[start : start + CHUNK]
+            self._points.update(dict.fromkeys(part))
+            rows = self.session.connection().execute(
+                select(
+                    ServicePoint.code, ServicePoint.id, ServicePoint.township_id, ServicePoint.kind
+                ).where(ServicePoint.code.in_(part))
+            )
+            for code, pid, township, kind in rows:
+                self._points[code] = PointRow(pid, township, kind)
+
+    def point(self, code: str) -> PointRow | None:
         if code not in self._points:
-            self._points[code] = self.session.exec(
-                select(ServicePoint).where(ServicePoint.code == code)
-            ).first()
+            self.prefetch([code])
         return self._points[code]
 
-    def version(self, key: str, number: int) -> tuple[TemplateVersion, str] | None:
+    def version(self, key: str, number: int) -> tuple[int, str] | None:
+        """(version id, kind of point it applies to)"""
         if (key, number) not in self._versions:
-            row = self.session.exec(
-                select(TemplateVersion, ChecklistTemplate.applies_to)
-                .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
-                .where(ChecklistTemplate.key == key, TemplateVersion.version == number)
-            ).first()
+            row = (
+                self.session.connection()
+                .execute(
+                    select(TemplateVersion.id, ChecklistTemplate.applies_to)
+                    .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
+                    .where(ChecklistTemplate.key == key, TemplateVersion.version == number)
+                )
+                .first()
+            )
             self._versions[(key, number)] = (row[0], row[1]) if row else None
         return self._versions[(key, number)]
 
     def cycle_exists(self, cycle_id: int) -> bool:
         if cycle_id not in self._cycles:
-            self._cycles[cycle_id] = self.session.get(Cycle, cycle_id) is not None
+            found = (
+                self.session.connection()
+                .execute(select(Cycle.id).where(Cycle.id == cycle_id))
+                .first()
+            )
+            self._cycles[cycle_id] = found is not None
         return self._cycles[cycle_id]
 
     def check(self, data: dict) -> Rejection | Resolved:
@@ -69,15 +101,16 @@ class Checker:
             return Rejection.of(
                 "unknown_template", "template_version", template_key=key, template_version=number
             )
-        version, applies_to = found
+        version_id, applies_to = found
         if applies_to != point.kind:
             return Rejection.of("template_mismatch", "template_key", template_key=key)
         cycle = data.get("cycle_id")
         if cycle is not None and not self.cycle_exists(cycle):
             return Rejection.of("unknown_cycle", "cycle_id", cycle_id=cycle)
-        assert version.id is not None and point.id is not None
-        template = template_for(self.session, version.id)
-        items = {i.key: i for i in template.items}
+        items = self._items.get(version_id)
+        if items is None:
+            template = template_for(self.session, version_id)
+            items = self._items[version_id] = {i.key: i for i in template.items}
         for akey, value in (data.get("answers") or {}).items():
             why = answer_problem(items.get(akey), value)
             if why:
@@ -87,7 +120,7 @@ class Checker:
                 return Rejection.of(
                     "bad_value", f"photos[{n}].item", detail="not an item of this checklist"
                 )
-        return Resolved(point.id, version.id)
+        return Resolved(point.id, version_id)
 
 
 def answer_problem(item: Any, v: Any) -> str | None:

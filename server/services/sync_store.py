@@ -1,31 +1,66 @@
-"""The database side of sync.apply: one transaction per op, writers serialised.
+"""The database side of sync.apply: one transaction per /api/sync request, writers
+serialised, every op atomic on its own.
 
 Why serialise: two devices pushing edits to one record must not both merge against the same
 revision (a lost update), and two identical requests racing must meet as "first applies,
-second replays". On PostgreSQL each op's transaction first takes a transaction-scoped
-advisory lock; on SQLite the transaction starts with BEGIN IMMEDIATE. The unique op_id row
-is the backstop: if a racing copy still slips through, its insert fails, the transaction
-rolls back and the retry finds the stored ack.
+second replays". On PostgreSQL the request's transaction first takes a transaction-scoped
+advisory lock; on SQLite it starts with BEGIN IMMEDIATE. The unique op_id row is the
+backstop: if a racing copy still slips through, its insert fails, the transaction rolls back
+and the retry finds the stored ack.
+
+How a request is applied (`apply_batch`):
+- One transaction and one writer lock for the whole request. Requests hold at most
+  `limits.max_ops` ops, so the lock is held for a bounded time (docs/benchmarks.md, "Sync",
+  has the figure for 500 full inspections).
+- Fast path: what the batch will read is loaded up front in a few queries (stored acks, the
+  records and their current revisions, the points, the photos held, the points' follow-up
+  state). Each op is applied against those caches and its writes are staged in memory; at
+  the end they go to the database with one statement per table, and every changed row takes
+  its change sequence number from one counter UPDATE (the counter row stays locked till
+  commit, so seq order is still commit order; services/changes.py). A rejected op stages
+  only its quarantine row and rejected ack. An op whose apply *raises* abandons the attempt.
+- Careful path: if the fast path failed with anything but a transient database error, the
+  request runs again op by op, each op in a SAVEPOINT with its writes flushed inside it. An
+  op that still fails is rolled back alone, then its quarantine row and `rejected` ack are
+  written (sync.apply.reject_failed): one op the server cannot store (say a NUL character
+  PostgreSQL refuses) never blocks a device's outbox.
+- IntegrityError / OperationalError (a racing copy, busy, a deadlock victim): the whole
+  request rolls back and runs again; replays then find the stored acks.
+The ack of every op is stored in the same transaction as its change. A crash before commit
+loses the whole batch's acks together, which is safe: the client keeps every unacked op and
+sends it again, byte for byte.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, insert, text, tuple_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from server.db import session_scope
-from server.models import Inspection, InspectionRevision, Quarantine, SyncConflict, SyncOp
-from server.services.changes import stamp
+from server.models import (
+    Blob,
+    FollowUp,
+    Inspection,
+    InspectionRevision,
+    Quarantine,
+    SyncConflict,
+    SyncOp,
+)
+from server.services.changes import reserve_seq, stamp
 from server.services.devices import Caller
-from server.services.inspections import refresh_outcome
-from server.services.sync_checks import Checker, Resolved
+from server.services.inspections import apply_outcome, refresh_outcome, template_for
+from server.services.sync_checks import CHUNK, Checker, Resolved
 from server.services.sync_pull import Scope, Serializer
 from sync import hlc
-from sync.apply import Context, Current, StoredAck, apply_op
+from sync.apply import Context, Current, StoredAck, apply_op, reject_failed
 from sync.errors import Rejection
 from sync.merge import MergeResult
 from sync.messages import Ack, BadOp, Op
@@ -34,7 +69,32 @@ from sync.records import normalize
 log = logging.getLogger("xunjian.sync")
 LOCK_KEY = 0x58554E4A  # "XUNJ": one advisory lock for every sync writer
 SERVER_CLOCK = hlc.Clock("server")
+ATTEMPTS = 5
 _SERVER_ONLY = ("rev", "rating", "result", "evidence_complete", "evidence_pending")
+_TRANSIENT = (IntegrityError, OperationalError)
+
+INSP = Inspection.__table__
+FOLLOW = FollowUp.__table__
+_INSP_UPDATE = (
+    "cycle_id",
+    "device_id",
+    "status",
+    "answers",
+    "photos",
+    "gps",
+    "notes",
+    "started_at",
+    "submitted_at",
+    "updated_at",
+    "rev",
+    "field_hlc",
+    "result",
+    "rating",
+    "evidence_complete",
+    "seq",
+)
+_FOLLOW_COLS = tuple(c.key for c in FOLLOW.c if c.key != "id")
+_FOLLOW_UPDATE = ("status", "closed_by", "closed_at", "seq")
 
 
 def lock_writers(session: Session) -> None:
@@ -49,35 +109,168 @@ def _dt(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class SqlRepo:
-    """sync.apply.Repo over SQLModel, inside one op's transaction."""
+def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+    todo = sorted(values)
+    for start in range(0, len(todo), CHUNK):
+        yield todo[start : start + CHUNK]
 
-    def __init__(self, session: Session, caller: Caller, scope: Scope) -> None:
+
+class _PointState:
+    """What the follow-up rule needs of one point: when its submitted inspections were
+    submitted, and its open follow-ups by item."""
+
+    __slots__ = ("open", "submitted")
+
+    def __init__(self) -> None:
+        self.submitted: dict[str, datetime] = {}
+        self.open: dict[str, Any] = {}
+
+
+class BatchRepo:
+    """sync.apply.Repo over one request's transaction, with the request's reads cached and
+    its writes staged (see the module docstring). `careful` flushes after every op."""
+
+    def __init__(self, session: Session, caller: Caller, scope: Scope, careful: bool) -> None:
         self.session = session
         self.caller = caller
+        self.careful = careful
         self.checker = Checker(session, scope.subtree)
         self.serializer = Serializer(session)
+        self._reset()
+
+    def _reset(self) -> None:
+        """Forget everything read or staged (after a savepoint rollback)."""
+        self.acks: dict[str, StoredAck | None] = {}
+        self.rows: dict[str, SimpleNamespace | None] = {}
+        self.in_db: set[str] = set()
+        self.snaps: dict[tuple[str, int], dict | None] = {}
+        self.blobs: dict[str, bool] = {}
+        self.points: dict[int, _PointState] = {}
         self.resolved: dict[str, Resolved] = {}
+        # id(row) -> (table, row), in stamping order; each row takes one seq at flush
+        self.dirty: dict[int, tuple[str, SimpleNamespace]] = {}
+        self.revisions: list[dict] = []
+        self.ops: list[dict] = []
+
+    # -- loading: one query per table for a whole batch (fast path) or per miss (careful)
+
+    def prefetch(self, ops: Sequence[Op | BadOp]) -> None:
+        good = [op for op in ops if isinstance(op, Op)]
+        self._load_acks({op.op_id for op in ops} | {o.base_op_id for o in good if o.base_op_id})
+        self._load_rows({op.record_id for op in ops if op.record_id})
+        self.checker.prefetch(op.data["point_code"] for op in good)
+        self._load_blobs({p["sha256"] for op in good for p in op.data.get("photos") or []})
+        point_ids = {r.point_id for r in self.rows.values() if r is not None}
+        for op in good:
+            point = self.checker.point(op.data["point_code"])
+            if point is not None:
+                point_ids.add(point.id)
+        self._load_points(point_ids)
+
+    def _load_acks(self, op_ids: set[str]) -> None:
+        todo = {k for k in op_ids if k not in self.acks}
+        conn = self.session.connection()
+        t = SyncOp.__table__
+        for part in _chunks(todo):
+            self.acks.update(dict.fromkeys(part))
+            rows = conn.execute(
+                select(t.c.op_id, t.c.ack, t.c.body_hash, t.c.user_id).where(t.c.op_id.in_(part))
+            )
+            for op_id, ack, digest, user_id in rows:
+                self.acks[op_id] = StoredAck(Ack.from_json(ack), digest, user_id)
+
+    def _load_rows(self, record_ids: set[str]) -> None:
+        todo = {k for k in record_ids if k not in self.rows}
+        conn = self.session.connection()
+        current: list[tuple[str, int]] = []
+        for part in _chunks(todo):
+            self.rows.update(dict.fromkeys(part))
+            for row in conn.execute(select(INSP).where(INSP.c.id.in_(part))):
+                self.rows[row.id] = SimpleNamespace(**row._mapping)
+                self.in_db.add(row.id)
+                current.append((row.id, row.rev))
+        self._load_snaps(current)
+
+    def _load_snaps(self, keys: list[tuple[str, int]]) -> None:
+        todo = [k for k in keys if k not in self.snaps]
+        conn = self.session.connection()
+        t = InspectionRevision.__table__
+        for part in _chunks(todo):
+            self.snaps.update(dict.fromkeys(part))
+            rows = conn.execute(
+                select(t.c.inspection_id, t.c.rev, t.c.data).where(
+                    tuple_(t.c.inspection_id, t.c.rev).in_(part)
+                )
+            )
+            for rid, rev, data in rows:
+                self.snaps[(rid, rev)] = data
+
+    def _load_blobs(self, shas: set[str]) -> None:
+        todo = {k for k in shas if k not in self.blobs}
+        conn = self.session.connection()
+        t = Blob.__table__
+        for part in _chunks(todo):
+            self.blobs.update(dict.fromkeys(part, False))
+            rows = conn.execute(
+                select(t.c.sha256).where(t.c.sha256.in_(part), t.c.complete.is_(True))
+            )
+            for (sha,) in rows:
+                self.blobs[sha] = True
+
+    def _load_points(self, point_ids: set[int]) -> None:
+        todo = {k for k in point_ids if k not in self.points}
+        conn = self.session.connection()
+        for part in _chunks(todo):
+            for pid in part:
+                self.points[pid] = _PointState()
+            rows = conn.execute(
+                select(INSP.c.point_id, INSP.c.id, INSP.c.submitted_at).where(
+                    INSP.c.point_id.in_(part),
+                    INSP.c.status == "submitted",
+                    INSP.c.submitted_at.is_not(None),
+                )
+            )
+            for pid, iid, at in rows:
+                self.points[pid].submitted[iid] = at
+            rows = conn.execute(
+                select(FOLLOW)
+                .where(FOLLOW.c.point_id.in_(part), FOLLOW.c.status == "open")
+                .order_by(FOLLOW.c.id)
+            )
+            for row in rows:
+                self.points[row.point_id].open[row.item_key] = SimpleNamespace(**row._mapping)
+
+    def _row(self, record_id: str) -> SimpleNamespace | None:
+        if record_id not in self.rows:
+            self._load_rows({record_id})
+        return self.rows[record_id]
+
+    def _point(self, point_id: int) -> _PointState:
+        if point_id not in self.points:
+            self._load_points({point_id})
+        return self.points[point_id]
+
+    # -- sync.apply.Repo
 
     def stored_ack(self, op_id: str) -> StoredAck | None:
-        row = self.session.get(SyncOp, op_id)
-        if row is None:
-            return None
-        return StoredAck(Ack.from_json(row.ack), row.body_hash, row.user_id)
+        if op_id not in self.acks:
+            self._load_acks({op_id})
+        return self.acks[op_id]
 
     def record(self, record_id: str) -> Current | None:
-        insp = self.session.get(Inspection, record_id)
-        if insp is None:
+        row = self._row(record_id)
+        if row is None:
             return None
-        snap = self.snapshot(record_id, insp.rev)
-        data = self.serializer.record(insp, snap)
+        snap = self.snapshot(record_id, row.rev)
+        data = self.serializer.record(row, snap)  # type: ignore[arg-type]
         for key in _SERVER_ONLY:
             data.pop(key, None)
-        return Current(normalize(data), insp.rev, dict(insp.field_hlc or {}), insp.inspector_id)
+        return Current(normalize(data), row.rev, dict(row.field_hlc or {}), row.inspector_id)
 
     def snapshot(self, record_id: str, rev: int) -> dict | None:
-        row = self.session.get(InspectionRevision, (record_id, rev))
-        return row.data if row else None
+        if (record_id, rev) not in self.snaps:
+            self._load_snaps([(record_id, rev)])
+        return self.snaps[(record_id, rev)]
 
     def check(self, data: dict, current: Current | None, ctx: Context) -> Rejection | None:
         found = self.checker.check(data)
@@ -90,40 +283,51 @@ class SqlRepo:
         self, op: Op, result: MergeResult, rev: int, current: Current | None, ctx: Context
     ) -> None:
         rec = result.record
-        insp = self.session.get(Inspection, op.record_id)
-        if insp is None:
+        now = datetime.now(UTC)
+        row = self._row(op.record_id)
+        if row is None:
             where = self.resolved[op.record_id]
-            insp = Inspection(
+            row = SimpleNamespace(
                 id=op.record_id,
                 point_id=where.point_id,
                 template_version_id=where.version_id,
                 inspector_id=ctx.user_id,
+                created_at=now,
+                seq=0,
             )
-        insp.cycle_id = rec["cycle_id"]
-        insp.device_id = rec["device_id"] or ctx.device_id
-        insp.status = rec["status"]
-        insp.answers, insp.photos, insp.gps = rec["answers"], rec["photos"], rec["gps"]
-        insp.notes = rec["notes"]
-        insp.started_at, insp.submitted_at = _dt(rec["started_at"]), _dt(rec["submitted_at"])
-        insp.rev, insp.field_hlc = rev, result.clocks
-        insp.updated_at = datetime.now(UTC)
-        self.session.add(insp)
-        self.session.add(
-            InspectionRevision(
-                inspection_id=op.record_id,
-                rev=rev,
-                data=rec,
-                op_id=op.op_id,
-                device_id=ctx.device_id,
-            )
+            self.rows[op.record_id] = row
+        row.cycle_id = rec["cycle_id"]
+        row.device_id = rec["device_id"] or ctx.device_id
+        row.status = rec["status"]
+        row.answers, row.photos, row.gps = rec["answers"], rec["photos"], rec["gps"]
+        row.notes = rec["notes"]
+        row.started_at, row.submitted_at = _dt(rec["started_at"]), _dt(rec["submitted_at"])
+        row.rev, row.field_hlc = rev, result.clocks
+        row.updated_at = now
+        self.snaps[(op.record_id, rev)] = rec
+        self.revisions.append(
+            {
+                "inspection_id": op.record_id,
+                "rev": rev,
+                "data": rec,
+                "op_id": op.op_id,
+                "device_id": ctx.device_id,
+                "created_at": now,
+            }
         )
-        self.session.flush()
-        refresh_outcome(self.session, insp)
-        stamp(self.session, insp)
+        point = self._point(row.point_id)
+        if row.status == "submitted" and row.submitted_at is not None:
+            point.submitted[row.id] = row.submitted_at
+        else:
+            point.submitted.pop(row.id, None)
+        self._load_blobs({p["sha256"] for p in row.photos or []})
+        apply_outcome(row, _BatchFacts(self))
+        self._stamp("inspection", row)
 
     def add_conflict(
         self, op: Op, current: Current, result: MergeResult, rev: int, ctx: Context
     ) -> int:
+        self.flush()  # the conflict row refers to the inspection, which may be staged
         row = SyncConflict(
             inspection_id=op.record_id,
             op_id=op.op_id,
@@ -150,18 +354,19 @@ class SqlRepo:
         return row.id
 
     def store_ack(self, ack: Ack, body_hash: str, ctx: Context) -> None:
-        self.session.add(
-            SyncOp(
-                op_id=ack.op_id,
-                user_id=ctx.user_id,
-                device_id=ctx.device_id,
-                record_id=ack.record_id,
-                body_hash=body_hash,
-                status=ack.status,
-                ack=ack.to_json(),
-            )
+        self.acks[ack.op_id] = StoredAck(ack, body_hash, ctx.user_id)
+        self.ops.append(
+            {
+                "op_id": ack.op_id,
+                "user_id": ctx.user_id,
+                "device_id": ctx.device_id,
+                "record_id": ack.record_id,
+                "body_hash": body_hash,
+                "status": ack.status,
+                "ack": ack.to_json(),
+                "created_at": datetime.now(UTC),
+            }
         )
-        self.session.flush()
 
     def quarantine(
         self, op_id: str, body_hash: str, raw: dict, rej: Rejection, ctx: Context
@@ -194,31 +399,170 @@ class SqlRepo:
         )
         self.session.flush()
 
+    # -- writing
 
-def apply_one(engine: Engine, caller: Caller, scope: Scope, op: Op | BadOp) -> tuple[Ack, bool]:
-    """Apply one op in its own transaction. Returns the ack and whether the server now holds
-    exactly the op's record (then the pull need not echo it back)."""
+    def _stamp(self, table: str, row: SimpleNamespace) -> None:
+        self.dirty.pop(id(row), None)
+        self.dirty[id(row)] = (table, row)
+
+    def flush(self) -> None:
+        """Write everything staged: one counter UPDATE gives every changed row its seq (in
+        the order the rows were stamped), then one statement per table."""
+        conn = self.session.connection()
+        if self.dirty:
+            staged = list(self.dirty.values())
+            first = reserve_seq(self.session, len(staged)) - len(staged) + 1
+            for n, (_, row) in enumerate(staged):
+                row.seq = first + n
+            rows = [r for table, r in staged if table == "inspection"]
+            follows = [r for table, r in staged if table == "follow_up"]
+            new = [r for r in rows if r.id not in self.in_db]
+            old = [r for r in rows if r.id in self.in_db]
+            if new:
+                conn.execute(insert(INSP), [vars(r) for r in new])
+                self.in_db.update(r.id for r in new)
+            if old:
+                conn.execute(
+                    update(INSP).where(INSP.c.id == bindparam("b_id")),
+                    [{"b_id": r.id, **{c: getattr(r, c) for c in _INSP_UPDATE}} for r in old],
+                )
+            created = [f for f in follows if f.id is None]
+            changed = [f for f in follows if f.id is not None]
+            if created:
+                ids = conn.execute(
+                    insert(FOLLOW).returning(FOLLOW.c.id, sort_by_parameter_order=True),
+                    [{c: getattr(f, c) for c in _FOLLOW_COLS} for f in created],
+                ).scalars()
+                for f, new_id in zip(created, ids, strict=True):
+                    f.id = new_id
+            if changed:
+                conn.execute(
+                    update(FOLLOW).where(FOLLOW.c.id == bindparam("b_id")),
+                    [{"b_id": f.id, **{c: getattr(f, c) for c in _FOLLOW_UPDATE}} for f in changed],
+                )
+            self.dirty.clear()
+        if self.revisions:
+            conn.execute(insert(InspectionRevision.__table__), self.revisions)
+            self.revisions = []
+        if self.ops:
+            conn.execute(insert(SyncOp.__table__), self.ops)
+            self.ops = []
+
+    # -- the batch
+
+    def apply_all(self, ops: Sequence[Op | BadOp]) -> list[tuple[Ack, bool]]:
+        if not self.careful:
+            self.prefetch(ops)
+        out = []
+        for op in ops:
+            assert self.caller.user.id is not None
+            ctx = Context(self.caller.user.id, self.caller.device.id, SERVER_CLOCK.now())
+            ack = self._apply_careful(op, ctx) if self.careful else apply_op(self, op, ctx)
+            out.append((ack, self._same(op, ack)))
+        self.flush()
+        return out
+
+    def _apply_careful(self, op: Op | BadOp, ctx: Context) -> Ack:
+        try:
+            with self.session.begin_nested():
+                ack = apply_op(self, op, ctx)
+                self.flush()
+            return ack
+        except _TRANSIENT:
+            raise
+        except Exception:
+            log.exception("op %s could not be applied; quarantined", op.op_id)
+            self._reset()
+        with self.session.begin_nested():
+            ack = reject_failed(self, op, ctx)
+            self.flush()
+        return ack
+
+    def _same(self, op: Op | BadOp, ack: Ack) -> bool:
+        """Does the server now hold exactly the op's record (so the pull need not echo it)?"""
+        if ack.status != "applied" or not isinstance(op, Op):
+            return False
+        snap = self.snapshot(ack.record_id, ack.rev)
+        return snap is not None and snap == normalize(op.data)
+
+
+class _BatchFacts:
+    """inspections.OutcomeFacts over a BatchRepo's caches."""
+
+    def __init__(self, repo: BatchRepo) -> None:
+        self.repo = repo
+
+    def template(self, version_id: int) -> Any:
+        return template_for(self.repo.session, version_id)
+
+    def complete_blobs(self, shas: set[str]) -> set[str]:
+        return {s for s in shas if self.repo.blobs.get(s)}
+
+    def later_submitted(self, inspection: Any) -> bool:
+        mine = inspection.submitted_at
+        state = self.repo._point(inspection.point_id)
+        return any(at > mine for iid, at in state.submitted.items() if iid != inspection.id)
+
+    def open_follow_ups(self, point_id: int) -> dict[str, Any]:
+        return dict(self.repo._point(point_id).open)
+
+    def new_follow_up(self, **columns: Any) -> SimpleNamespace:
+        return SimpleNamespace(
+            id=None, status="open", closed_by=None, closed_at=None, seq=0, **columns
+        )
+
+    def stamp(self, rows: list[Any]) -> None:
+        for f in rows:
+            state = self.repo._point(f.point_id).open
+            if f.status == "open":
+                state[f.item_key] = f
+            elif state.get(f.item_key) is f:
+                del state[f.item_key]
+            self.repo._stamp("follow_up", f)
+
+
+def apply_batch(
+    engine: Engine, caller: Caller, scope: Scope, ops: Sequence[Op | BadOp]
+) -> list[tuple[Ack, bool]]:
+    """Apply a request's ops in one transaction (see the module docstring). Returns, per op,
+    the ack and whether the server now holds exactly the op's record (then the pull need not
+    echo it back)."""
+    if not ops:
+        return []
+    careful = False
     last: Exception | None = None
-    for _attempt in range(5):
+    for _attempt in range(ATTEMPTS):
         try:
             with session_scope(engine, write=True) as session:
+                session.connection()  # BEGIN (IMMEDIATE on SQLite): the writer lock from here
+                began = time.perf_counter()
                 lock_writers(session)
-                repo = SqlRepo(session, caller, scope)
-                assert caller.user.id is not None
-                ctx = Context(caller.user.id, caller.device.id, SERVER_CLOCK.now())
-                ack = apply_op(repo, op, ctx)
-                same = False
-                if ack.status == "applied" and isinstance(op, Op):
-                    snap = repo.snapshot(ack.record_id, ack.rev)
-                    same = snap is not None and snap == normalize(op.data)
-                return ack, same
-        except (IntegrityError, OperationalError) as exc:
+                out = BatchRepo(session, caller, scope, careful).apply_all(ops)
+            held = (time.perf_counter() - began) * 1000
+            log.debug(
+                "applied %d ops, writer lock held %.1f ms",
+                len(ops),
+                held,
+                extra={"ops": len(ops), "lock_ms": held, "careful": careful},
+            )
+            return out
+        except _TRANSIENT as exc:
             # A racing identical op committed first (unique op_id), or the database was busy
             # or picked us as a deadlock victim: run again; a replay then finds the stored ack.
-            log.info("retrying op %s after %s", op.op_id, type(exc).__name__)
+            log.info("retrying a batch of %d ops after %s", len(ops), type(exc).__name__)
             last = exc
+        except Exception:
+            if careful:
+                raise
+            log.warning("batch of %d ops failed; applying op by op", len(ops), exc_info=True)
+            careful = True
     assert last is not None
     raise last
+
+
+def apply_one(engine: Engine, caller: Caller, scope: Scope, op: Op | BadOp) -> tuple[Ack, bool]:
+    """One op in its own transaction: `apply_batch` of one."""
+    return apply_batch(engine, caller, scope, [op])[0]
 
 
 def resolve_conflict(
