@@ -108,22 +108,36 @@ def pull(
     """Changes after ``cursor``: (rows by kind, next cursor, more). ``skip`` holds the
     (inspection id, rev) pairs this device just wrote unchanged, so they are not echoed."""
     ceiling = committed_seq(session)
-    found: list[tuple[int, str, object]] = []
-    for kind, (model, where) in _queries(scope).items():
-        rows = session.exec(
-            select(model)
+    queries = _queries(scope)
+    # First only the sequence numbers (cheap) to find where the page ends, then the rows of
+    # the page: rows past the page are never loaded and decoded.
+    found: list[tuple[int, str]] = []
+    for kind, (model, where) in queries.items():
+        seqs = session.exec(
+            select(model.seq)
             .where(model.seq > cursor, model.seq <= ceiling, where)
             .order_by(model.seq)
             .limit(page + 1)
         ).all()
-        found.extend((row.seq, kind, row) for row in rows)
-    found.sort(key=lambda t: t[0])
+        found.extend((seq, kind) for seq in seqs)
+    found.sort()
     more = len(found) > page
     taken = found[:page]
     next_cursor = taken[-1][0] if more else max(ceiling, cursor)
+    wanted: dict[str, int] = {}
+    for _, kind in taken:
+        wanted[kind] = wanted.get(kind, 0) + 1
     by_kind: dict[str, list] = {k: [] for k in CHANGE_KINDS}
-    for _, kind, row in taken:
-        by_kind[kind].append(row)
+    for kind, count in wanted.items():
+        model, where = queries[kind]
+        by_kind[kind] = list(
+            session.exec(
+                select(model)
+                .where(model.seq > cursor, model.seq <= next_cursor, where)
+                .order_by(model.seq)
+                .limit(count)
+            ).all()
+        )
     out = Serializer(session).all(by_kind)
     out["inspections"] = [r for r in out["inspections"] if (r["id"], r["rev"]) not in skip]
     return out, next_cursor, more
