@@ -13,6 +13,7 @@ from server.db import session_scope
 from server.errors import Forbidden
 from server.models import Blob, Inspection
 from server.routes.api_common import bad_request, caller_of, json_response, read_json
+from server.services.sync_checks import CHUNK
 from server.services.sync_pull import make_cursor, parse_cursor, pull, scope_of
 from server.services.sync_store import apply_batch
 from sync.errors import MessageError, render
@@ -28,15 +29,19 @@ def missing_blobs(session: Session, user_id: int) -> list[str]:
             Inspection.inspector_id == user_id, Inspection.evidence_complete.is_(False)
         )
     ).all()
-    wanted = {p["sha256"] for photos in rows for p in (photos or [])}
-    if not wanted:
-        return []
-    done = set(
-        session.exec(
-            select(Blob.sha256).where(Blob.sha256.in_(list(wanted)), Blob.complete.is_(True))
+    wanted = sorted({p["sha256"] for photos in rows for p in (photos or [])})
+    missing: list[str] = []
+    # In slices: a bound on SQL variables per query (SQLite allows 32,766), and PostgreSQL's
+    # driver prepares a short query much faster than one with thousands of parameters.
+    for start in range(0, len(wanted), CHUNK):
+        part = wanted[start : start + CHUNK]
+        done = set(
+            session.exec(select(Blob.sha256).where(Blob.sha256.in_(part), Blob.complete.is_(True)))
         )
-    )
-    return sorted(wanted - done)[:MAX_MISSING]
+        missing.extend(s for s in part if s not in done)
+        if len(missing) >= MAX_MISSING:
+            break
+    return missing[:MAX_MISSING]
 
 
 async def sync(request: Request):

@@ -405,9 +405,11 @@ class BatchRepo:
         self.dirty.pop(id(row), None)
         self.dirty[id(row)] = (table, row)
 
-    def flush(self) -> None:
+    def flush(self, final: bool = False) -> None:
         """Write everything staged: one counter UPDATE gives every changed row its seq (in
-        the order the rows were stamped), then one statement per table."""
+        the order the rows were stamped), then one statement per table. New follow-ups learn
+        their ids unless this is the batch's last flush (RETURNING makes the driver send
+        one large multi-row INSERT, slow to prepare on PostgreSQL)."""
         conn = self.session.connection()
         if self.dirty:
             staged = list(self.dirty.values())
@@ -428,7 +430,11 @@ class BatchRepo:
                 )
             created = [f for f in follows if f.id is None]
             changed = [f for f in follows if f.id is not None]
-            if created:
+            if created and final:
+                conn.execute(
+                    insert(FOLLOW), [{c: getattr(f, c) for c in _FOLLOW_COLS} for f in created]
+                )
+            elif created:
                 ids = conn.execute(
                     insert(FOLLOW).returning(FOLLOW.c.id, sort_by_parameter_order=True),
                     [{c: getattr(f, c) for c in _FOLLOW_COLS} for f in created],
@@ -459,7 +465,7 @@ class BatchRepo:
             ctx = Context(self.caller.user.id, self.caller.device.id, SERVER_CLOCK.now())
             ack = self._apply_careful(op, ctx) if self.careful else apply_op(self, op, ctx)
             out.append((ack, self._same(op, ack)))
-        self.flush()
+        self.flush(final=True)
         return out
 
     def _apply_careful(self, op: Op | BadOp, ctx: Context) -> Ack:
