@@ -287,9 +287,9 @@ def test_a_transient_failure_retries_the_whole_batch_once_applied(
     real = store.BatchRepo.flush
     calls = {"n": 0}
 
-    def busy_once(self):
+    def busy_once(self, *args, **kwargs):
         calls["n"] += 1
-        real(self)
+        real(self, *args, **kwargs)
         if calls["n"] == 1:
             raise OperationalError("COMMIT", {}, Exception("database is locked"))
 
