@@ -1,7 +1,10 @@
 """Ingest rate: full-checklist inspections per second through /api/sync in batches of 500,
-as a ratio to a raw bulk INSERT of the same rows into the same database in the same run.
+as a ratio to a raw bulk INSERT of the same rows into the same database in the same run,
+and how long each batch held the sync writer lock (one transaction per request).
 
-    .venv/bin/python bench/sync_ingest.py [--n 2000] [--db sqlite|postgres|both]
+    .venv/bin/python bench/sync_ingest.py [--n 2000] [--db sqlite|postgres|both] [--repeat 1]
+
+With --repeat k each figure is the median of k runs, each on a new database.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import logging
 import random
+import statistics
 import time
 import uuid
 from datetime import UTC, datetime
@@ -24,8 +29,24 @@ from server.db import session_scope
 from server.models import ChecklistTemplate, Inspection, ServicePoint, TemplateVersion, User
 
 
+class LockTimes(logging.Handler):
+    """Collects the writer-lock hold time the server logs for every applied batch."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.ms: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "lock_ms"):
+            self.ms.append(record.lock_ms)
+
+
 def run(kind: str, n: int, batch: int = 500) -> dict:
     url, cleanup = new_database(kind)
+    locks = LockTimes()
+    logger = logging.getLogger("xunjian.sync")
+    logger.addHandler(locks)
+    logger.setLevel(logging.DEBUG)
     try:
         settings = settings_for(url, sync_page_size=batch)
         app = create_app(settings)
@@ -117,8 +138,11 @@ def run(kind: str, n: int, batch: int = 500) -> dict:
             "sync_per_s": n / synced,
             "raw_per_s": n / raw,
             "ratio": (n / synced) / (n / raw),
+            "lock_ms": statistics.median(locks.ms),
+            "lock_ms_max": max(locks.ms),
         }
     finally:
+        logger.removeHandler(locks)
         cleanup()
 
 
@@ -126,13 +150,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--db", default="both")
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     for kind in kinds:
-        r = run(kind, args.n)
+        runs = [run(kind, args.n) for _ in range(args.repeat)]
+        r = {k: statistics.median(x[k] for x in runs) for k in runs[0] if k != "db"}
         print(
-            f"{r['db']:9s} n={r['n']}  /api/sync {r['sync_per_s']:8.1f} insp/s   "
-            f"raw bulk insert {r['raw_per_s']:9.1f} insp/s   ratio {r['ratio']:.3f}"
+            f"{kind:9s} n={args.n}  /api/sync {r['sync_per_s']:8.1f} insp/s   "
+            f"raw bulk insert {r['raw_per_s']:9.1f} insp/s   ratio {r['ratio']:.3f}   "
+            f"writer lock per batch of 500: {r['lock_ms']:.0f} ms (max {r['lock_ms_max']:.0f})"
         )
 
 
