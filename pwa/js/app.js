@@ -1,6 +1,6 @@
 // Boot, routing, service worker and update banner, and when sync runs.
 import { setLang, t, fmtBytes } from './i18n.js';
-import { getMeta, count } from './db.js';
+import { getMeta, count, all } from './db.js';
 import { syncNow, getAuth } from './sync.js';
 import { h, $, focusHeading, toast } from './ui.js';
 
@@ -22,9 +22,15 @@ export const onSyncEvent = (fn) => { listeners.add(fn); return () => listeners.d
 channel.onmessage = (e) => handleSyncEvent(e.data);
 
 function handleSyncEvent(msg) {
-  if (msg.type === 'sync-start') state.syncing = true;
+  if (msg.type === 'sync-start') { state.syncing = true; state.progress = null; }
   if (msg.type === 'progress') state.progress = msg;
-  if (msg.type === 'sync-done') { state.syncing = false; refreshChrome(); }
+  if (msg.type === 'sync-done') {
+    state.syncing = false;
+    refreshChrome();
+    // Wherever the inspector is, a refused record must not go unnoticed.
+    if (msg.rejected) toast(t('sync.rejected_toast', { n: msg.rejected }));
+    else if (msg.conflicts) toast(t('sync.conflict_toast', { n: msg.conflicts }));
+  }
   if (msg.type === 'auth') { getAuth().then((a) => { state.auth = a; refreshChrome(); }); }
   for (const fn of listeners) fn(msg);
 }
@@ -49,14 +55,22 @@ async function route() {
   refreshChrome();
 }
 
+// Records the server refused and nobody has copied into a new draft yet.
+async function refusedCount() {
+  return (await all('inspections')).filter((i) => i._sync?.state === 'rejected' && !i._sync.redrafted).length;
+}
+
 export async function refreshChrome() {
-  const n = await count('outbox');
+  const [n, refused, offset] = await Promise.all([count('outbox'), refusedCount(), getMeta('clock_offset')]);
   const nav = $('#nav');
-  const link = (hash, label, extra) => h('a', { href: hash,
-    'aria-current': location.hash.startsWith(hash) ? 'page' : null }, label, extra);
+  const link = (hash, label, ...extra) => h('a', { href: hash,
+    'aria-current': location.hash.startsWith(hash) ? 'page' : null }, label, ...extra);
   nav.replaceChildren(
     link('#/home', t('nav.points')),
-    link('#/outbox', t('nav.outbox'), n ? h('span.badge', { 'aria-label': t('outbox.count', { n }) }, String(n)) : null),
+    // One badge: the queue, red with a "!" when the server refused something.
+    link('#/outbox', t('nav.outbox'), n || refused ? h(`span.badge${refused ? '.alert' : ''}`, {
+      'aria-label': [n ? t('outbox.count', { n }) : '', refused ? t('outbox.refused_count', { n: refused }) : '']
+        .filter(Boolean).join(' · ') }, `${n || ''}${refused ? '!' : ''}`) : null),
     link('#/settings', t('nav.settings')),
   );
   const banner = $('#banner');
@@ -65,7 +79,14 @@ export async function refreshChrome() {
     parts.push(h('p.warn', t('auth.expired_banner', { n }), ' ',
       h('a', { href: '#/login' }, t('auth.login_again'))));
   }
-  if (!navigator.onLine) parts.push(h('p.info', t('net.offline', { n })));
+  if (!navigator.onLine) parts.push(h('p.info', t(n ? 'net.offline' : 'net.offline_none', { n })));
+  // The phone's clock is off (records are dated by the corrected clock; say so once it is far).
+  if (Math.abs(offset || 0) > 10 * 60_000) {
+    const hrs = Math.abs(offset) / 3600_000;
+    parts.push(h('p.warn', t(offset > 0 ? 'clock.behind' : 'clock.ahead', hrs >= 1
+      ? { amount: t('clock.hours', { n: Math.round(hrs) }) }
+      : { amount: t('clock.minutes', { n: Math.round(hrs * 60) }) })));
+  }
   if (state.update) {
     parts.push(h('p.info', t('update.available'), ' ',
       h('button.small', { type: 'button', onclick: applyUpdate }, t('update.apply'))));
@@ -75,6 +96,8 @@ export async function refreshChrome() {
 
 export async function sync(opts = {}) {
   if (!state.auth || state.auth.expired) return { ok: false, code: 'auth' };
+  // No network: do not try (a failed try would push the ops' next attempt further away).
+  if (!navigator.onLine) return { ok: false, code: 'offline' };
   const res = await syncNow(opts);
   if (res.ok && current?.refresh) current.refresh();
   return res;
@@ -142,7 +165,8 @@ async function applyUpdate() {
 async function boot() {
   await setLang((await getMeta('lang')) || 'zh-CN');
   window.addEventListener('hashchange', route);
-  window.addEventListener('online', () => { refreshChrome(); sync(); });
+  // Back from the villages: everything goes now, whatever the backoff said.
+  window.addEventListener('online', () => { refreshChrome(); sync({ force: true }); });
   window.addEventListener('offline', refreshChrome);
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') sync();

@@ -2,12 +2,19 @@
 // last inspection, open follow-ups, and which template applies.
 import { all, get, byIndex } from './db.js';
 import { evaluateInspection } from './rules.js';
+import { nowMs } from './outbox.js';
 
-const today = () => new Date().toISOString().slice(0, 10);
+// Today by the server-corrected clock (a phone a day off must not pick the wrong cycle).
+// The local calendar day, not UTC's (China is UTC+8: 07:00 on 1 January is still 31 December
+// in UTC).
+export async function today() {
+  const d = new Date(await nowMs());
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
 
 export async function currentCycle() {
   const cycles = await all('cycles');
-  const d = today();
+  const d = await today();
   const start = (c) => (c.starts_on || c.start_date || c.starts_at || '').slice(0, 10);
   const end = (c) => (c.ends_on || c.end_date || c.ends_at || '9999').slice(0, 10);
   const flagged = cycles.filter((c) => c.current);
@@ -54,49 +61,92 @@ export async function ratingOf(ins) {
 
 export const isOpenFollowup = (f) => !['closed', 'done', 'resolved'].includes(f.status);
 
+// A rejected submission is not an inspection on the server: it does not count as done.
+const counts = (i) => i.status === 'submitted' && i._sync?.state !== 'rejected';
+const byDate = (a, b) => ((a.submitted_at || '') < (b.submitted_at || '') ? 1 : -1);
+const groupBy = (rows, key) => {
+  const m = new Map();
+  for (const r of rows) {
+    if (!m.has(r[key])) m.set(r[key], []);
+    m.get(r[key]).push(r);
+  }
+  return m;
+};
+export const dueOf = (f) => (f.due_date || f.due_on || '').slice(0, 10);
+
 export async function pointsOverview() {
-  const [points, areaRows, inspections, followups, assignments, cycle, auth] = await Promise.all([
+  const [points, areaRows, inspections, followups, assignments, cycle, auth, d] = await Promise.all([
     all('points'), all('areas'), all('inspections'), all('followups'), all('assignments'),
-    currentCycle(), get('meta', 'auth'),
+    currentCycle(), get('meta', 'auth'), today(),
   ]);
-  // Assignments narrow the list to my points; without any, every point in my scope.
+  // Assignments pick out my points; the rest of my area stays findable by search.
   const areas = new Map(areaRows.map((a) => [a.code, a]));
   const me = auth?.v?.user;
   const mine = assignments.filter((a) => (!cycle || a.cycle_id == null || a.cycle_id === cycle.id)
     && (!me || (a.inspector_id ?? a.user_id) == null || (a.inspector_id ?? a.user_id) === me.id));
-  let list = points.filter((p) => p.active !== false);
+  const list = points.filter((p) => p.active !== false);
+  let isMine = () => true;
   if (mine.length) {
     const codes = new Set(mine.map((a) => a.point_code).filter(Boolean));
     const zones = new Set(mine.map((a) => a.area_code).filter(Boolean));
-    list = list.filter((p) => codes.has(p.code) || zones.has(p.area_code)
-      || zones.has(townshipCode(p, areas)));
+    isMine = (p) => codes.has(p.code) || zones.has(p.area_code) || zones.has(townshipCode(p, areas));
   }
-  const groups = new Map();
+  const insBy = groupBy(inspections, 'point_code');
+  const fuBy = groupBy(followups.filter(isOpenFollowup), 'point_code');
+  const build = () => new Map();
+  const sets = { mine: build(), others: build() };
   for (const p of list) {
     const tcode = townshipCode(p, areas);
-    const ins = inspections.filter((i) => i.point_code === p.code);
-    const done = ins.filter((i) => i.status === 'submitted')
-      .sort((a, b) => ((a.submitted_at || '') < (b.submitted_at || '') ? 1 : -1));
+    const ins = insBy.get(p.code) || [];
+    const done = ins.filter(counts).sort(byDate);
     const last = done[0] || null;
+    const fus = fuBy.get(p.code) || [];
     const row = {
       point: p, last, rating: last ? await ratingOf(last) : null,
       draft: ins.find((i) => i.status === 'draft') || null,
-      followups: followups.filter((f) => f.point_code === p.code && isOpenFollowup(f)).length,
+      rejected: ins.some((i) => i._sync?.state === 'rejected' && !i._sync.redrafted),
+      followups: fus.length,
+      overdue: fus.filter((f) => dueOf(f) && dueOf(f) < d).length,
       inCycle: cycle ? done.some((i) => i.cycle_id === cycle.id) : done.length > 0,
     };
+    const groups = sets[isMine(p) ? 'mine' : 'others'];
     if (!groups.has(tcode)) {
       groups.set(tcode, { code: tcode, name: areas.get(tcode)?.name || tcode, rows: [] });
     }
     groups.get(tcode).rows.push(row);
   }
   const order = (r) => (r.inCycle ? 1 : 0);
-  const out = [...groups.values()];
-  for (const g of out) {
-    g.rows.sort((a, b) => order(a) - order(b) || String(a.point.code).localeCompare(b.point.code));
-    g.todo = g.rows.filter((r) => !r.inCycle).length;
+  const sorted = (m) => {
+    const out = [...m.values()];
+    for (const g of out) {
+      g.rows.sort((a, b) => order(a) - order(b) || String(a.point.code).localeCompare(b.point.code));
+      g.todo = g.rows.filter((r) => !r.inCycle).length;
+    }
+    return out.sort((a, b) => (b.todo > 0) - (a.todo > 0) || String(a.code).localeCompare(b.code));
+  };
+  const names = new Map(points.map((p) => [p.code, p.name]));
+  const drafts = inspections.filter((i) => i.status === 'draft')
+    .map((i) => ({ rec: i, name: names.get(i.point_code) || i.point_code }))
+    .sort((a, b) => ((a.rec._updated || '') < (b.rec._updated || '') ? 1 : -1));
+  const groups = sorted(sets.mine);
+  const others = sorted(sets.others);
+  return { groups, others, drafts, cycle,
+    total: groups.reduce((a, g) => a + g.rows.length, 0),
+    othersTotal: others.reduce((a, g) => a + g.rows.length, 0) };
+}
+
+// Item labels by key for a point's checklist, then any other checklist on the phone
+// (a follow-up names only its item key).
+export async function itemLabels(point) {
+  const out = new Map();
+  const tpls = await all('templates');
+  const first = await templateFor(point);
+  for (const tpl of [first, ...tpls.sort((a, b) => (b.version || 0) - (a.version || 0))]) {
+    for (const s of tpl?.sections || []) {
+      for (const it of s.items) if (!out.has(it.key)) out.set(it.key, it.label);
+    }
   }
-  out.sort((a, b) => (b.todo > 0) - (a.todo > 0) || String(a.code).localeCompare(b.code));
-  return { groups: out, cycle, total: list.length };
+  return out;
 }
 
 export async function pointDetail(code) {
@@ -105,5 +155,5 @@ export async function pointDetail(code) {
     byIndex('followups', 'point_code', code),
   ]);
   ins.sort((a, b) => ((a.submitted_at || a.started_at || '') < (b.submitted_at || b.started_at || '') ? 1 : -1));
-  return { point, inspections: ins, followups: fus.filter(isOpenFollowup) };
+  return { point, inspections: ins, followups: fus.filter(isOpenFollowup), today: await today() };
 }

@@ -13,7 +13,13 @@ export async function setLang(l) {
   lang = LANGS.includes(l) ? l : 'zh-CN';
   cat = await load(lang);
   if (lang !== 'zh-CN' && !Object.keys(fallback).length) fallback = await load('zh-CN');
-  if (typeof document !== 'undefined') document.documentElement.lang = lang;
+  if (typeof document !== 'undefined') {
+    document.documentElement.lang = lang;
+    // The static shell (index.html) is written in Chinese; say it in the chosen language.
+    for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+    document.title = t('app.name');
+  }
   return lang;
 }
 
@@ -56,10 +62,22 @@ export function fmtDate(iso, withTime = false) {
   return new Intl.DateTimeFormat(lang, o).format(d);
 }
 
+// A moment for people: the time alone when it is today, else a short date and time.
+export function fmtWhen(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const today = new Date().toDateString() === d.toDateString();
+  const o = today ? { hour: '2-digit', minute: '2-digit' }
+    : { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+  return new Intl.DateTimeFormat(lang, o).format(d);
+}
+
 export function fmtBytes(n) {
   if (n < 1024) return `${fmtNum(n)} B`;
   if (n < 1024 * 1024) return `${fmtNum(n / 1024, { maximumFractionDigits: 0 })} KB`;
-  return `${fmtNum(n / 1024 / 1024, { maximumFractionDigits: 1 })} MB`;
+  if (n < 1024 ** 3) return `${fmtNum(n / 1024 / 1024, { maximumFractionDigits: 1 })} MB`;
+  return `${fmtNum(n / 1024 ** 3, { maximumFractionDigits: 1 })} GB`;
 }
 
 // A rule result's reason, e.g. {code: 'below_min', params: {min: 1500}}.

@@ -20,11 +20,18 @@ export async function deviceId() {
   return id;
 }
 
+// The phone's clock corrected by the server's (sync-protocol.md, "Clocks"), so a phone whose
+// clock is a day off still dates its records (and picks its cycle) right.
+export async function nowMs() {
+  return Date.now() + ((await getMeta('clock_offset')) || 0);
+}
+export const nowIso = async () => new Date(await nowMs()).toISOString();
+
 // Hybrid logical clock "<16-digit ms>:<4-digit counter>:<device>", monotonic on this phone
 // even when its wall clock jumps backwards.
 export async function nextHlc(device) {
   const last = (await getMeta('hlc')) || { ms: 0, n: 0 };
-  const now = Date.now() + ((await getMeta('clock_offset')) || 0);
+  const now = await nowMs();
   const next = now > last.ms ? { ms: now, n: 0 } : { ms: last.ms, n: last.n + 1 };
   await setMeta('hlc', next);
   return `${String(next.ms).padStart(16, '0')}:${String(next.n).padStart(4, '0')}:${device}`;
@@ -42,7 +49,7 @@ export function wireRecord(rec) {
 export async function submit(record) {
   const device = await deviceId();
   const hlc = await nextHlc(device);
-  const now = new Date().toISOString();
+  const now = await nowIso();
   const rec = {
     ...record, status: 'submitted', submitted_at: now, device_id: device,
     rev: (record.rev || 0) + 1, _sync: { state: 'pending', at: now }, _updated: now,
@@ -114,7 +121,7 @@ export async function applyAcks(acks) {
         rec._sync = {
           state: ACK_STATE[ack.status] || 'rejected', at: now, code: ack.code || null,
           message_zh: ack.message_zh || null, message_en: ack.message_en || null,
-          conflict_id: ack.conflict_id || null,
+          conflict_id: ack.conflict_id || null, field: ack.field || null,
         };
         if (ack.rev != null) { rec._server_rev = ack.rev; rec.rev = ack.rev; }
         s.inspections.put(rec);
@@ -124,6 +131,24 @@ export async function applyAcks(acks) {
     }
   }, STRICT);
   return done;
+}
+
+// A rejected record stays as it was sent; "fix and resubmit" copies it into a new draft (a new
+// id: the server keeps the refused one in quarantine) and remembers the copy on the original.
+export async function redraft(rec) {
+  const now = await nowIso();
+  const copy = {
+    id: uuid(), point_code: rec.point_code, template_key: rec.template_key,
+    template_version: rec.template_version, cycle_id: rec.cycle_id ?? null, status: 'draft',
+    answers: structuredClone(rec.answers || {}), photos: structuredClone(rec.photos || []),
+    gps: rec.gps || null, notes: rec.notes || '', started_at: now, submitted_at: null,
+    device_id: await deviceId(), rev: 0, _updated: now, _from: rec.id,
+  };
+  await tx('inspections', 'readwrite', (s) => {
+    s.inspections.put(copy);
+    s.inspections.put({ ...rec, _sync: { ...rec._sync, redrafted: copy.id } });
+  }, STRICT);
+  return copy;
 }
 
 // Records the outbox screen lists: every submitted inspection made on this phone.

@@ -21,13 +21,28 @@ export async function getAuth() {
   return getMeta('auth');
 }
 
-async function api(path, { method = 'GET', body, headers = {}, raw = false } = {}) {
+// fetch() cannot report upload progress. Where XMLHttpRequest exists (the page, not the
+// worker), a photo chunk goes through it so the progress bar moves while bytes leave.
+function xhrPut(path, body, headers, onBytes) {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('PUT', path);
+    for (const [k, v] of Object.entries(headers)) x.setRequestHeader(k, v);
+    x.upload.onprogress = (e) => onBytes(e.loaded);
+    x.onload = () => resolve(new Response(x.status === 204 ? null : x.responseText,
+      { status: x.status, headers: { 'Retry-After': x.getResponseHeader('Retry-After') || '' } }));
+    x.onerror = x.ontimeout = x.onabort = () => reject(new TypeError('network'));
+    x.send(body);
+  });
+}
+
+async function api(path, { method = 'GET', body, headers = {}, raw = false, onBytes = null } = {}) {
   const auth = await getAuth();
   if (!auth || !auth.token || auth.expired) throw new AuthError('token_missing');
-  const res = await fetch(path, {
-    method, body, cache: 'no-store',
-    headers: { Authorization: `Bearer ${auth.token}`, Accept: 'application/json', ...headers },
-  });
+  const all = { Authorization: `Bearer ${auth.token}`, Accept: 'application/json', ...headers };
+  const res = onBytes && typeof XMLHttpRequest !== 'undefined'
+    ? await xhrPut(path, body, all, onBytes)
+    : await fetch(path, { method, body, cache: 'no-store', headers: all });
   if (res.status === 401) {
     const err = await res.json().catch(() => ({}));
     const code = err?.error?.code || 'token_invalid';
@@ -70,8 +85,10 @@ async function uploadPhoto(row, progress) {
   progress(offset);
   for (let tries = 0; offset < total && tries < 50; tries++) {
     const end = Math.min(total, offset + CHUNK);
+    const from = offset;
     const res = await api(`/api/blobs/${row.sha256}`, {
       method: 'PUT', raw: true, body: row.blob.slice(offset, end),
+      onBytes: (n) => progress(from + Math.min(n, end - from)),
       headers: { 'Content-Type': 'application/octet-stream',
         'Content-Range': `bytes ${offset}-${end - 1}/${total}` },
     });
@@ -125,15 +142,18 @@ function normalize(kind, row) {
 }
 
 // Server rows and the cursor that covers them are written in one transaction. A pulled
-// inspection replaces the local copy only when no op for it is waiting in the outbox.
-export async function applyChanges(changes, cursor) {
+// inspection replaces the local copy only when no op for it is waiting in the outbox; an op
+// acknowledged in this very response does not count (a conflict's merged record arrives in
+// the same reply as its ack and must replace what the phone sent).
+export async function applyChanges(changes, cursor, acked = new Set()) {
   const kinds = Object.keys(KEYS).filter((k) => Array.isArray(changes?.[k]) && changes[k].length);
   await tx([...kinds, 'outbox', 'meta'], 'readwrite', async (s) => {
     for (const kind of kinds) {
       for (const raw of changes[kind]) {
         const row = normalize(kind, raw);
         if (kind === 'inspections') {
-          if (await req2p(s.outbox.index('record_id').count(row.id))) continue;
+          const waiting = await req2p(s.outbox.index('record_id').getAll(row.id));
+          if (waiting.some((o) => !acked.has(o.op_id))) continue;
           const mine = await req2p(s.inspections.get(row.id));
           if (mine?._sync) row._sync = mine._sync;
           row._server_rev = row.rev;
@@ -155,7 +175,8 @@ async function noteServerTime(serverTime) {
 
 async function exchange(payload) {
   const res = await postSync(payload);
-  await applyChanges(res.changes, res.cursor ?? payload.cursor);
+  await applyChanges(res.changes, res.cursor ?? payload.cursor,
+    new Set((res.acks || []).map((a) => a.op_id)));
   if (res.server_time) await noteServerTime(res.server_time);
   return res;
 }
@@ -184,6 +205,10 @@ async function pushAndPull(ops, prog) {
     const unacked = ids.filter((id) => !acked.includes(id));
     if (unacked.length) await outbox.reschedule(unacked, 'no_ack');
     prog.records_done += acked.length;
+    for (const a of res.acks || []) {
+      if (a.status === 'rejected') prog.rejected = (prog.rejected || 0) + 1;
+      if (a.status === 'conflict') prog.conflicts = (prog.conflicts || 0) + 1;
+    }
     for (const sha of res.missing_blobs || []) missing.add(sha);
     let more = res.more;
     for (let guard = 0; more && guard < 200; guard++) {
@@ -236,8 +261,9 @@ async function run({ force }) {
     }
     base += row.blob.size;
   }
-  await setMeta('last_sync', new Date().toISOString());
-  return { sent: prog.records_done, photos: rows.length - failed, photos_failed: failed };
+  await setMeta('last_sync', await outbox.nowIso());
+  return { sent: prog.records_done, photos: rows.length - failed, photos_failed: failed,
+    rejected: prog.rejected || 0, conflicts: prog.conflicts || 0 };
 }
 
 // Photos of acknowledged records that the server no longer lists as missing are on the
@@ -271,6 +297,9 @@ export async function syncNow({ force = false } = {}) {
     }
   };
   if (typeof navigator !== 'undefined' && navigator.locks) {
+    // "Sync now" while another run holds the lock waits for it and then runs with force:
+    // ops that run skipped (not due yet) still go now.
+    if (force) return navigator.locks.request('xunjian-sync', () => go());
     return navigator.locks.request('xunjian-sync', { ifAvailable: true },
       (lock) => (lock ? go() : { ok: false, code: 'busy' }));
   }
@@ -294,6 +323,7 @@ export async function login(username, password) {
   await setMeta('auth', { token: data.token, expires_at: data.expires_at, user: data.user,
     limits: data.limits || {}, scope: { role: data.user.role, area_code: data.user.area_code },
     logged_in_at: new Date().toISOString(), expired: false });
+  if (data.server_time) await noteServerTime(data.server_time);
   emit({ type: 'auth', expired: false });
   return { ok: true, user: data.user };
 }

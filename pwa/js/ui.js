@@ -38,7 +38,10 @@ export function toast(msg) {
   el.textContent = msg;
   el.classList.add('show');
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => el.classList.remove('show'), 3500);
+  toastTimer = setTimeout(() => {
+    el.classList.remove('show');
+    toastTimer = setTimeout(() => { el.textContent = ''; }, 400); // gone for screen readers too
+  }, 3500);
 }
 
 export function mount(...nodes) {

@@ -5,6 +5,7 @@ import { h, uid } from '../ui.js';
 import { weeklyTotals } from '../rules.js';
 
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const MAX_TEXT = 4000; // the server's limit for a text answer
 
 function numberField(item, value, set, ids) {
   const unit = L(item.unit);
@@ -56,7 +57,7 @@ function multicheck(item, value, set, ids) {
 
 function text(item, value, set, ids) {
   const phone = /phone|tel/.test(item.key);
-  const attrs = { id: ids.input, value: value ?? '', 'aria-describedby': ids.desc,
+  const attrs = { id: ids.input, value: value ?? '', 'aria-describedby': ids.desc, maxlength: MAX_TEXT,
     oninput: (e) => set(e.target.value === '' ? undefined : e.target.value) };
   if (phone) return h('input', { ...attrs, type: 'tel', inputmode: 'tel', autocomplete: 'off' });
   return h('input', { ...attrs, type: 'text', autocomplete: 'off' });
@@ -68,9 +69,12 @@ export function describeTotals(tot) {
 }
 
 // Weekly opening hours: per day a list of ranges; the weekly total is computed live by the
-// same function the rules use.
-function weeklyHours(item, value, set, ids) {
-  let hours = Object.fromEntries(DAYS.map((d) => [d, (value && value[d]) || []]));
+// same function the rules use. Shortcuts: the point's registered hours, copy a day to the
+// next one, Monday to Tuesday-Friday.
+function weeklyHours(item, value, set, ids, ctx) {
+  let hours = Object.fromEntries(DAYS.map((d) => [d, ((value && value[d]) || []).map((r) => [...r])]));
+  const registered = ctx?.point?.opening_hours;
+  const hasRegistered = registered && DAYS.some((d) => registered[d]?.length);
   const total = h('p.total', { id: uid('tot'), 'aria-live': 'polite' });
   const box = h('div.week', { role: 'group', 'aria-labelledby': ids.label, 'aria-describedby': ids.desc });
   const commit = () => {
@@ -79,29 +83,40 @@ function weeklyHours(item, value, set, ids) {
     total.textContent = describeTotals(weeklyTotals(clean));
     set(any ? clean : undefined);
   };
+  const bad = (r) => r[0] && r[1] && r[0] >= r[1];
+  const change = () => { draw(); commit(); };
+  const copy = (from, to) => { for (const o of to) hours[o] = hours[from].map((r) => [...r]); change(); };
   const draw = () => {
-    box.replaceChildren(...DAYS.map((d) => {
-      const dayName = t(`day.${d}`);
-      return h('fieldset.day',
-        h('legend', dayName),
-        hours[d].map((r, i) => h('div.range',
-          h('input', { type: 'time', value: r[0], 'aria-label': t('hours.from', { day: dayName }),
-            onchange: (e) => { r[0] = e.target.value; commit(); } }),
-          h('span', { 'aria-hidden': 'true' }, '–'),
-          h('input', { type: 'time', value: r[1], 'aria-label': t('hours.to', { day: dayName }),
-            onchange: (e) => { r[1] = e.target.value; commit(); } }),
-          h('button.small.ghost', { type: 'button', 'aria-label': t('hours.remove', { day: dayName }),
-            onclick: () => { hours[d].splice(i, 1); draw(); commit(); } }, '×'))),
-        h('button.small.ghost', { type: 'button', onclick: () => {
-          const prev = hours[d][hours[d].length - 1];
-          hours[d].push(prev ? ['14:30', '17:30'] : ['08:30', '12:00']);
-          draw(); commit();
-        } }, t('hours.add', { day: dayName })),
-        d === 'mon' && hours.mon.length ? h('button.small.ghost', { type: 'button', onclick: () => {
-          for (const o of ['tue', 'wed', 'thu', 'fri']) hours[o] = hours.mon.map((r) => [...r]);
-          draw(); commit();
-        } }, t('hours.copy_weekdays')) : null);
-    }));
+    const empty = !DAYS.some((d) => hours[d].length);
+    box.replaceChildren(...[
+      empty && hasRegistered ? h('button.small', { type: 'button', onclick: () => {
+        hours = Object.fromEntries(DAYS.map((d) => [d, (registered[d] || []).map((r) => [...r])]));
+        change();
+      } }, t('hours.use_registered')) : null,
+      ...DAYS.map((d, n) => {
+        const dayName = t(`day.${d}`);
+        const next = DAYS[n + 1];
+        const has = hours[d].length > 0;
+        return h('fieldset.day',
+          h('legend', dayName),
+          hours[d].map((r, i) => h('div.range', { class: bad(r) ? 'bad' : null },
+            h('input', { type: 'time', value: r[0], 'aria-label': t('hours.from', { day: dayName }),
+              'aria-invalid': bad(r) ? 'true' : null, onchange: (e) => { r[0] = e.target.value; change(); } }),
+            h('span', { 'aria-hidden': 'true' }, '–'),
+            h('input', { type: 'time', value: r[1], 'aria-label': t('hours.to', { day: dayName }),
+              'aria-invalid': bad(r) ? 'true' : null, onchange: (e) => { r[1] = e.target.value; change(); } }),
+            h('button.small.ghost', { type: 'button', 'aria-label': t('hours.remove', { day: dayName }),
+              onclick: () => { hours[d].splice(i, 1); change(); } }, '×'))),
+          h('button.small.ghost', { type: 'button', onclick: () => {
+            const prev = hours[d][hours[d].length - 1];
+            hours[d].push(prev ? ['14:30', '17:30'] : ['08:30', '12:00']);
+            change();
+          } }, t('hours.add', { day: dayName })),
+          has && next ? h('button.small.ghost', { type: 'button', onclick: () => copy(d, [next]) },
+            t('hours.copy_next', { day: dayName, next: t(`day.${next}`) })) : null,
+          d === 'mon' && has ? h('button.small.ghost', { type: 'button',
+            onclick: () => copy('mon', ['tue', 'wed', 'thu', 'fri']) }, t('hours.copy_weekdays')) : null);
+      })].filter(Boolean));
   };
   draw();
   total.textContent = describeTotals(weeklyTotals(hours));
@@ -110,7 +125,7 @@ function weeklyHours(item, value, set, ids) {
 
 const WIDGETS = { number: numberField, yesno, choice, multicheck, text, weekly_hours: weeklyHours };
 
-export function widget(item, value, set, ids) {
+export function widget(item, value, set, ids, ctx) {
   const make = WIDGETS[item.type];
-  return make ? make(item, value, set, ids) : null;
+  return make ? make(item, value, set, ids, ctx) : null;
 }

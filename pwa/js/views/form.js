@@ -1,30 +1,39 @@
 // The checklist form, rendered from the template version the draft was started with.
 // Every change is written to IndexedDB at once (no debounce): a killed tab loses nothing.
-import { t, L, fmtDate, fmtNum, reason } from '../i18n.js';
-import { h, mount, uid, toast } from '../ui.js';
-import { get, put } from '../db.js';
-import { template as loadTemplate } from '../data.js';
+// A submitted record opens read-only, with what happened to it and what to do next.
+import { t, L, fmtWhen, fmtDate, fmtNum, reason } from '../i18n.js';
+import { h, $, mount, uid, toast } from '../ui.js';
+import { get, put, del, all, byIndex } from '../db.js';
+import { template as loadTemplate, dueOf, isOpenFollowup } from '../data.js';
 import { evaluateInspection } from '../rules.js';
 import { addPhoto, photoUrl, dropPhoto } from '../photos.js';
 import { submit } from '../outbox.js';
 import { go, queued, requestPersist } from '../app.js';
 import { widget } from './fields.js';
+import { syncBadge, stateNote } from './outbox.js';
 
 const FAR_M = 500;
+const MAX_NOTES = 10_000; // the server refuses longer notes (sync-protocol.md)
+const INVALID = new Set(['invalid_value', 'invalid_hours']);
 let rec = null;
 let tpl = null;
 let point = null;
+let readonly = false;
+let flagged = false; // after a submit attempt, missing required items are marked
 let saving = Promise.resolve();
 let statusEls = {};
 let summaryEl = null;
 let savedEl = null;
+let panelEl = null;
 let itemsByKey = {};
+let last = null;
 const urls = [];
 
 function save() {
+  if (readonly) return saving;
   const snapshot = structuredClone({ ...rec, _updated: new Date().toISOString() });
   saving = saving.then(() => put('inspections', snapshot)).then(() => {
-    if (savedEl) savedEl.textContent = t('form.saved', { time: fmtDate(snapshot._updated, true) });
+    if (savedEl) savedEl.textContent = t('form.saved', { time: fmtWhen(snapshot._updated) });
   }).catch(() => toast(t('form.save_failed')));
   return saving;
 }
@@ -48,24 +57,60 @@ function reasonText(key, res) {
 
 function evaluate() {
   let result;
-  try { result = evaluateInspection(tpl, rec.answers, rec.photos); } catch (e) { return; }
-  let pass = 0, fail = 0, missing = 0;
+  try { result = evaluateInspection(tpl, rec.answers, rec.photos); } catch (e) { return last; }
+  let pass = 0, fail = 0;
+  const missing = [];
+  const invalid = [];
   for (const [key, el] of Object.entries(statusEls)) {
     const res = result.items[key];
     if (!res) continue;
-    el.className = `status s-${res.status}`;
+    const bad = res.status === 'fail' && INVALID.has(res.code);
     if (res.status === 'pass') pass++;
     if (res.status === 'fail') fail++;
-    if (res.status === 'missing') missing++;
+    if (res.status === 'missing') missing.push(key);
+    if (bad) invalid.push(key);
+    el.className = `status s-${res.status}`;
     el.textContent = res.status === 'pass' ? t('status.pass')
       : res.status === 'na' ? t('status.na')
-        : `${t(`status.${res.status}`)}${res.status === 'fail' ? '：' + reasonText(key, res) : ''}`;
+        : res.status === 'missing' && flagged ? t('status.required')
+          : `${t(`status.${res.status}`)}${res.status === 'fail' ? '：' + reasonText(key, res) : ''}`;
+    const card = el.closest('.item');
+    card.classList.toggle('flag', (flagged && res.status === 'missing') || bad);
+    for (const input of card.querySelectorAll('input.num')) {
+      if (bad) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+    }
   }
+  if ((rec.notes || '').length > MAX_NOTES) invalid.push('notes');
   const code = result.rating.code;
-  summaryEl.replaceChildren(
-    h(`span.tag.r-${code}`, t(`rating.${code}`)), ' ',
-    t('form.summary', { pass, fail, missing }));
-  return { missing };
+  summaryEl.replaceChildren(...[
+    h(`span.tag.r-${code}`, missing.length && !readonly ? t('form.provisional', { rating: t(`rating.${code}`) })
+      : t(`rating.${code}`)), ' ',
+    t('form.summary', { pass, fail, missing: missing.length }),
+    missing.length && !readonly ? h('button.small.ghost.jump', { type: 'button', onclick: () => jumpNext(missing) },
+      t('form.next_missing')) : null].filter(Boolean));
+  last = { missing, invalid };
+  return last;
+}
+
+function labelOf(key) {
+  return key === 'notes' ? t('form.notes') : L(itemsByKey[key]?.label) || key;
+}
+
+function focusItem(key) {
+  const card = key === 'notes' ? $('#notes-card') : $(`#item-${CSS.escape(key)}`);
+  if (!card) return;
+  card.scrollIntoView({ block: 'center' });
+  const target = card.querySelector('input:not([type=file]), textarea, .label');
+  target?.focus({ preventScroll: true });
+}
+
+// The next missing item below the middle of the screen (a jump centres its target), else
+// the first one.
+function jumpNext(missing) {
+  const y = window.innerHeight / 2;
+  const cards = missing.map((k) => $(`#item-${CSS.escape(k)}`)).filter(Boolean);
+  const next = cards.find((c) => c.getBoundingClientRect().top > y) || cards[0];
+  if (next) focusItem(next.dataset.key);
 }
 
 function setAnswer(key, value) {
@@ -75,22 +120,48 @@ function setAnswer(key, value) {
   evaluate();
 }
 
+// Full-size view of one photo, with the only delete button (a thumbnail tap must not delete).
+function viewer(url, alt, onDelete) {
+  const dlg = h('dialog.viewer', { 'aria-label': alt },
+    h('img', { src: url, alt }),
+    h('div.actions',
+      readonly ? null : h('button', { type: 'button', class: 'danger', onclick: async () => {
+        dlg.close();
+        await onDelete();
+      } }, t('photo.delete')),
+      h('button', { type: 'button', onclick: () => dlg.close() }, t('photo.close'))));
+  dlg.addEventListener('close', () => dlg.remove());
+  document.body.append(dlg);
+  dlg.showModal();
+}
+
+function photosNeeded(item) {
+  if (item.type === 'photo') return item.rule?.min || 1;
+  return item.evidence?.photos || 0;
+}
+
 function photoBlock(item) {
   const list = h('ul.thumbs');
   const busy = h('span.muted', { role: 'status' });
+  const need = photosNeeded(item);
+  const hint = h('span.muted.need');
   const draw = async () => {
     const mine = rec.photos.filter((p) => p.item === item.key);
+    hint.textContent = need ? t('photo.need', { need, have: mine.length }) : '';
     const lis = await Promise.all(mine.map(async (p, i) => {
       const url = await photoUrl(p.sha256);
       if (url) urls.push(url);
-      return h('li',
-        url ? h('img', { src: url, alt: t('photo.alt', { item: L(item.label), n: i + 1 }), width: 96, height: 96 }) : null,
-        h('button.small.ghost', { type: 'button', 'aria-label': t('photo.remove', { n: i + 1 }),
-          onclick: async () => {
-            rec.photos = rec.photos.filter((x) => x !== p);
-            if (!rec.photos.some((x) => x.sha256 === p.sha256)) await dropPhoto(p.sha256);
-            await save(); evaluate(); draw();
-          } }, '×'));
+      const alt = t('photo.alt', { item: L(item.label), n: i + 1 });
+      const remove = async () => {
+        rec.photos = rec.photos.filter((x) => x !== p);
+        if (!rec.photos.some((x) => x.sha256 === p.sha256)) await dropPhoto(p.sha256);
+        await save(); evaluate(); draw();
+        toast(t('photo.deleted'));
+      };
+      return h('li', url
+        ? h('button.thumb', { type: 'button', 'aria-label': t('photo.view', { n: i + 1 }),
+          onclick: () => viewer(url, alt, remove) }, h('img', { src: url, alt: '', width: 96, height: 96 }))
+        : h('span.thumb.gone', t('photo.elsewhere')));
     }));
     list.replaceChildren(...lis);
   };
@@ -115,22 +186,24 @@ function photoBlock(item) {
       draw();
     } });
   draw();
-  return h('div.photos', list, input,
-    h('label.button', { for: id }, t('photo.take')), busy);
+  return h('div.photos', list, readonly ? null : [input, h('label.button', { for: id }, t('photo.take'))],
+    hint, busy);
 }
 
-function itemCard(item) {
+function itemCard(item, fus) {
   const ids = { label: uid('l'), input: uid('i'), desc: uid('d') };
   const status = h('p.status', { id: ids.desc });
   statusEls[item.key] = status;
-  const w = widget(item, rec.answers[item.key], (v) => setAnswer(item.key, v), ids);
+  const w = widget(item, rec.answers[item.key], (v) => setAnswer(item.key, v), ids, { point });
   const needPhotos = item.type === 'photo' || (item.evidence && item.evidence.photos);
   const labelTag = w && (item.type === 'number' || item.type === 'text') ? 'label' : 'span';
+  const fu = fus.get(item.key);
   return h('div.item', { id: `item-${item.key}`, 'data-key': item.key },
     h(`${labelTag}.label`, { id: ids.label, for: labelTag === 'label' ? ids.input : null },
       L(item.label), item.critical ? h('abbr.crit', { title: t('form.critical') }, ' ★') : null,
       item.required ? null : h('span.muted', ` ${t('form.optional')}`)),
     item.help ? h('p.help', L(item.help)) : null,
+    fu ? h('p.fu-hint', t('form.followup', { date: fmtDate(dueOf(fu)) })) : null,
     w,
     needPhotos ? photoBlock(item) : null,
     status);
@@ -152,7 +225,7 @@ function gpsBlock() {
     const g = rec.gps;
     if (!g) { out.textContent = t('gps.none'); warn.className = ''; warn.textContent = ''; return; }
     out.textContent = t('gps.fix', { lat: g.lat.toFixed(5), lon: g.lon.toFixed(5),
-      acc: fmtNum(Math.round(g.accuracy)), time: fmtDate(g.at, true) });
+      acc: fmtNum(Math.round(g.accuracy)), time: fmtWhen(g.at) });
     if (point?.lat != null && point?.lon != null) {
       const d = distanceM(g, { lat: +point.lat, lon: +point.lon });
       const dist = d >= 1000 ? t('gps.km', { n: fmtNum(d / 1000, { maximumFractionDigits: 1 }) })
@@ -176,15 +249,40 @@ function gpsBlock() {
     }, { enableHighAccuracy: true, timeout: 30000, maximumAge: 60000 });
   };
   show();
-  if (!rec.gps) locate();
+  if (!rec.gps && !readonly) locate();
   return h('section.card', { 'aria-labelledby': 'gps-h' },
     h('h3#gps-h', t('gps.title')), out, warn,
-    h('button.small', { type: 'button', onclick: locate }, t('gps.again')));
+    readonly ? null : h('button.small', { type: 'button', onclick: locate }, t('gps.again')));
+}
+
+// Before submitting: wrong values stop it (the server would refuse the whole record);
+// missing required items are listed and the inspector decides.
+function showPanel(kind, keys) {
+  const list = h('ul.plain.missing-list', keys.map((k) => h('li',
+    h('button.linkish', { type: 'button', onclick: () => focusItem(k) }, labelOf(k)))));
+  const buttons = kind === 'missing' ? h('div.actions',
+    h('button', { type: 'button', onclick: () => focusItem(keys[0]) }, t('form.keep_filling')),
+    h('button.primary', { type: 'button', onclick: () => doSubmit() }, t('form.submit_anyway'))) : null;
+  panelEl.className = `panel ${kind === 'invalid' ? 'error-panel' : 'warn-panel'}`;
+  panelEl.replaceChildren(...[
+    h('h3#panel-h', { tabindex: '-1' }, t(kind === 'invalid' ? 'form.invalid_title' : 'form.missing_title',
+      { n: keys.length })),
+    list, buttons].filter(Boolean));
+  panelEl.hidden = false;
+  panelEl.scrollIntoView({ block: 'center' });
+  $('#panel-h').focus({ preventScroll: true });
 }
 
 async function onSubmit() {
+  flagged = true;
   const res = evaluate();
-  if (res?.missing && !confirm(t('form.confirm_missing', { n: res.missing }))) return;
+  if (!res) return;
+  if (res.invalid.length) { showPanel('invalid', res.invalid); return; }
+  if (res.missing.length) { showPanel('missing', res.missing); return; }
+  await doSubmit();
+}
+
+async function doSubmit() {
   await saving;
   await submit(rec);
   toast(t('form.submitted'));
@@ -192,8 +290,30 @@ async function onSubmit() {
   go('#/outbox');
 }
 
+async function deleteDraft() {
+  if (!confirm(t('form.delete_confirm'))) return;
+  await saving;
+  const others = (await all('inspections')).filter((i) => i.id !== rec.id);
+  for (const p of rec.photos) {
+    if (!others.some((o) => (o.photos || []).some((x) => x.sha256 === p.sha256))) await dropPhoto(p.sha256);
+  }
+  await del('inspections', rec.id);
+  readonly = true; // nothing more to save
+  toast(t('form.deleted'));
+  go(`#/point/${encodeURIComponent(rec.point_code)}`);
+}
+
+async function openFollowups() {
+  const fus = (await byIndex('followups', 'point_code', rec.point_code)).filter(isOpenFollowup);
+  const m = new Map();
+  for (const f of fus) if (!m.has(f.item_key) || dueOf(f) < dueOf(m.get(f.item_key))) m.set(f.item_key, f);
+  return m;
+}
+
 export async function render(id) {
   statusEls = {};
+  flagged = false;
+  last = null;
   rec = await get('inspections', id);
   if (!rec) { mount(h('h2', t('form.not_found'))); return; }
   rec.answers ||= {};
@@ -203,28 +323,46 @@ export async function render(id) {
   if (!tpl) { mount(h('h2', t('form.no_template'))); return; }
   itemsByKey = {};
   for (const s of tpl.sections) for (const it of s.items) itemsByKey[it.key] = it;
-  const readonly = rec.status !== 'draft';
+  readonly = rec.status !== 'draft';
+  const fus = readonly ? new Map() : await openFollowups();
   summaryEl = h('p.summary', { 'aria-live': 'polite' });
-  savedEl = h('span.muted.saved', t('form.autosave'));
+  savedEl = h('span.saved', t('form.autosave'));
+  panelEl = h('section', { hidden: true, role: 'alert', 'aria-labelledby': 'panel-h' });
   const notesId = uid('n');
-  const body = h('form.checklist', { onsubmit: (e) => { e.preventDefault(); onSubmit(); } },
+  const count = h('p.muted.count', { 'aria-live': 'polite' });
+  const showCount = () => {
+    const n = (rec.notes || '').length;
+    count.textContent = n > MAX_NOTES * 0.9 ? t('form.notes_count', { n, max: MAX_NOTES }) : '';
+  };
+  showCount();
+  const body = h('form.checklist', { novalidate: true, onsubmit: (e) => { e.preventDefault(); onSubmit(); } },
     tpl.sections.map((s) => h('section.card', { 'aria-labelledby': `s-${s.key}` },
       h('h3', { id: `s-${s.key}` }, L(s.name)),
-      s.items.map(itemCard))),
+      s.items.map((it) => itemCard(it, fus)))),
     gpsBlock(),
-    h('section.card',
+    h('section.card#notes-card',
       h('label', { for: notesId }, t('form.notes')),
-      h('textarea', { id: notesId, rows: 3, value: rec.notes || '',
-        oninput: (e) => { rec.notes = e.target.value; save(); } })),
-    readonly ? null : h('div.actions',
-      h('button.primary', { type: 'submit' }, t('form.submit'))));
-  if (readonly) body.inert = true;
+      h('textarea', { id: notesId, rows: 3, value: rec.notes || '', maxlength: MAX_NOTES,
+        readonly: readonly || null,
+        oninput: (e) => { rec.notes = e.target.value; showCount(); save(); } }),
+      count),
+    readonly ? null : [panelEl, h('div.actions',
+      h('button.primary', { type: 'submit' }, t('form.submit'))),
+    h('div.actions', h('button.ghost.danger', { type: 'button', onclick: deleteDraft }, t('form.delete')))]);
+  if (readonly) for (const el of body.querySelectorAll('.item input, .item button:not(.thumb)')) el.disabled = true;
+  const name = point?.name || rec.point_code;
   mount(
     h('p.crumb', h('a', { href: `#/point/${encodeURIComponent(rec.point_code)}` },
-      t('form.back', { name: point?.name || rec.point_code }))),
-    h('h2', t('form.title', { name: point?.name || rec.point_code })),
-    h('div.sticky', summaryEl, savedEl),
-    h('p.muted', L(tpl.name), ' · ', t('form.started', { date: fmtDate(rec.started_at, true) })),
+      t('form.back', { name }))),
+    h('h2', t(readonly ? 'form.title_done' : 'form.title', { name })),
+    h('div.sticky', summaryEl),
+    readonly ? h('div.card.state', h('p', t('outbox.submitted_at', { date: fmtWhen(rec.submitted_at) }), ' ',
+      rec._sync ? syncBadge(rec._sync.state) : h('span.tag.done', t('sync.state.sent'))),
+    stateNote(rec, itemsByKey)) : null,
+    rec._from && !readonly ? h('p.warn', t('form.redraft_of')) : null,
+    point?.active === false && !readonly ? h('p.warn', t('point.inactive_draft')) : null,
+    h('p.muted', L(tpl.name), ' · ', t('form.started', { date: fmtWhen(rec.started_at) }),
+      readonly ? null : [' · ', savedEl]),
     body,
   );
   evaluate();
@@ -232,5 +370,6 @@ export async function render(id) {
 
 export async function leave() {
   await saving;
+  document.querySelector('dialog.viewer')?.close();
   while (urls.length) URL.revokeObjectURL(urls.pop());
 }

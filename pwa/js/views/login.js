@@ -1,5 +1,5 @@
 // Log in once, online; then the cached token and scope carry weeks of offline work.
-import { t } from '../i18n.js';
+import { t, has } from '../i18n.js';
 import { h, mount } from '../ui.js';
 import { login, getAuth } from '../sync.js';
 import { count } from '../db.js';
@@ -27,8 +27,10 @@ export async function render() {
       btn.disabled = false;
       btn.textContent = t('login.submit');
       if (!res.ok) {
-        err.textContent = t(`login.error.${res.code}`) === `login.error.${res.code}`
-          ? t('login.error.other', { code: res.code }) : t(`login.error.${res.code}`);
+        // A proxy's 502/503/504 (server down, being updated) is not the inspector's fault.
+        const key = /^http_5\d\d$/.test(res.code) ? 'login.error.server' : `login.error.${res.code}`;
+        err.textContent = has(key) ? t(key, { code: res.code.replace('http_', '') })
+          : t('login.error.other', { code: res.code });
         return;
       }
       state.auth = await getAuth();

@@ -1,9 +1,10 @@
 // Outbox: every submitted inspection with its sync state; progress; sync now; export.
-import { t, fmtDate, fmtBytes, getLang } from '../i18n.js';
+// A rejected or conflicting record says what happened, in words, and what to do next.
+import { t, L, fmtWhen, fmtBytes, getLang } from '../i18n.js';
 import { h, mount, toast } from '../ui.js';
 import * as outbox from '../outbox.js';
 import { all, getMeta } from '../db.js';
-import { sync, onSyncEvent, state } from '../app.js';
+import { sync, onSyncEvent, state, go } from '../app.js';
 
 let off = null;
 
@@ -11,6 +12,52 @@ const errText = (code) => {
   const key = `sync.fail.${code}`;
   return t(key) === key ? code || '' : t(key);
 };
+
+// Rejections the inspector can fix in a copy of the record; the others need a supervisor.
+const FIXABLE = new Set(['bad_value', 'invalid_op']);
+
+// "answers.book_volumes" -> the item's label; "data.notes" -> "Notes".
+function fieldName(field, items) {
+  const f = String(field || '').replace(/^data\./, '');
+  const m = f.match(/^answers\.(.+)$/);
+  if (m) return L(items?.[m[1]]?.label) || m[1];
+  if (f === 'notes') return t('form.notes');
+  if (/^photos/.test(f)) return t('field.photos');
+  if (f === 'gps' || f.startsWith('gps.')) return t('gps.title');
+  return f;
+}
+
+// What happened to a submitted record, and what to do now (outbox row and read-only form).
+export function stateNote(rec, items) {
+  const s = rec._sync;
+  if (!s) return null;
+  const byKey = items || {};
+  if (s.state === 'rejected') {
+    const key = `reject.${s.code}`;
+    const why = t(key) === key ? t('reject.other', { code: s.code || '?' })
+      : t(key, { item: fieldName(s.field, byKey) });
+    const fix = FIXABLE.has(s.code);
+    const server = (getLang() === 'en' ? s.message_en : s.message_zh) || '';
+    return h('div.note',
+      h('p.warn', h('strong', t('outbox.rejected_why')), ' ', why),
+      h('p', t(fix ? 'outbox.next_fix' : 'outbox.next_contact')),
+      s.redrafted
+        ? h('a.button', { href: `#/form/${s.redrafted}` }, t('outbox.open_redraft'))
+        : fix ? h('button', { type: 'button', onclick: async () => {
+          const copy = await outbox.redraft(rec);
+          go(`#/form/${copy.id}`);
+        } }, t('outbox.redraft')) : null,
+      server ? h('details', h('summary', t('outbox.details')),
+        h('p.muted', [s.code, s.field].filter(Boolean).join(' · ')), h('p.muted', server)) : null);
+  }
+  if (s.state === 'conflict') {
+    const fields = String(s.field || '').split(',').filter(Boolean).map((f) => fieldName(f, byKey));
+    return h('div.note',
+      h('p.warn', t(fields.length ? 'outbox.conflict_fields' : 'outbox.conflict', { fields })),
+      h('p', t('outbox.next_conflict')));
+  }
+  return null;
+}
 
 // A record is acknowledged before its photos travel; say what is still on its way.
 function photoNote(r, s, photoRow) {
@@ -27,12 +74,19 @@ export function syncBadge(s) {
   return h(`span.tag.sync-${s}`, t(`sync.state.${s}`));
 }
 
+// Records weigh little next to photos: give them a fifth of the bar when photos are due.
+function fraction(p) {
+  const wRec = p.bytes_total ? 0.2 : 1;
+  const r = p.records_total ? p.records_done / p.records_total : 1;
+  const b = p.phase === 'photos' ? (p.bytes_total ? p.bytes_done / p.bytes_total : 1) : 0;
+  return Math.min(1, wRec * r + (1 - wRec) * b);
+}
+
 function progressBar(p) {
   if (!p) return h('div.progress', { hidden: true });
-  const total = p.records_total + p.bytes_total;
-  const done = p.records_done + p.bytes_done;
+  const pct = Math.round(fraction(p) * 100);
   return h('div.progress',
-    h('progress', { max: total || 1, value: done, 'aria-label': t('outbox.progress') }),
+    h('progress', { max: 100, value: pct, 'aria-label': t('outbox.progress') }),
     h('p.muted', t('outbox.progress_text', { done: p.records_done, total: p.records_total,
       bytes: fmtBytes(p.bytes_done), bytes_total: fmtBytes(p.bytes_total) })));
 }
@@ -48,16 +102,23 @@ async function download() {
   toast(t('outbox.exported'));
 }
 
+function retryLine(op) {
+  if (!op?.attempts || state.syncing || !navigator.onLine) return null;
+  return h('p.muted', t('outbox.retry', { n: op.attempts,
+    time: fmtWhen(new Date(op.next_at).toISOString()), error: errText(op.last_error) }));
+}
+
 export async function render() {
-  const [recs, points, lastSync, ops, photos] = await Promise.all([
-    outbox.records(), all('points'), getMeta('last_sync'), outbox.ops(), all('photos')]);
+  const [recs, points, lastSync, ops, photos, tpls] = await Promise.all([
+    outbox.records(), all('points'), getMeta('last_sync'), outbox.ops(), all('photos'), all('templates')]);
   const photoRow = new Map(photos.map((p) => [p.sha256, p]));
   const names = new Map(points.map((p) => [p.code, p.name]));
   const opOf = new Map(ops.map((o) => [o.record_id, o]));
+  const itemsOf = new Map(tpls.map((tp) => [tp.id, Object.fromEntries((tp.sections || [])
+    .flatMap((s) => s.items).map((it) => [it.key, it]))]));
   const bar = h('div#sync-progress', progressBar(state.syncing ? state.progress : null));
-  const msg = (s) => (getLang() === 'en' ? s.message_en : s.message_zh) || s.code || '';
   const btn = h('button.primary', { type: 'button', disabled: state.syncing, onclick: async () => {
-    if (!navigator.onLine) { toast(t('net.offline_short')); }
+    if (!navigator.onLine) { toast(t('net.offline_short')); return; }
     btn.disabled = true;
     const res = await sync({ force: true });
     btn.disabled = false;
@@ -66,31 +127,33 @@ export async function render() {
   } }, t('outbox.sync_now'));
   const items = recs.map((r) => {
     const s = r._sync || { state: 'pending' };
-    const op = opOf.get(r.id);
     const photoBytes = (r.photos || []).reduce((a, p) => a + (p.size || 0), 0);
+    const n = (r.photos || []).length;
     return h('li.rec', { 'data-state': s.state, 'data-id': r.id },
-      h('div.rec-head', h('strong', names.get(r.point_code) || r.point_code), ' ', syncBadge(s.state)),
-      h('p.muted', t('outbox.submitted_at', { date: fmtDate(r.submitted_at, true) }), ' · ',
-        t('outbox.photos', { n: (r.photos || []).length, bytes: fmtBytes(photoBytes) })),
+      h('div.rec-head', h('a', { href: `#/form/${r.id}` }, h('strong', names.get(r.point_code) || r.point_code)),
+        ' ', syncBadge(s.state)),
+      h('p.muted', t('outbox.submitted_at', { date: fmtWhen(r.submitted_at) }), ' · ',
+        n ? t('outbox.photos', { n, bytes: fmtBytes(photoBytes) }) : t('outbox.no_photos')),
       photoNote(r, s, photoRow),
-      s.state === 'rejected' || s.state === 'conflict'
-        ? h('p.warn', t(`outbox.reason_${s.state}`, { reason: msg(s) })) : null,
-      op && op.attempts ? h('p.muted', t('outbox.retry', { n: op.attempts,
-        time: fmtDate(new Date(op.next_at).toISOString(), true), error: errText(op.last_error) })) : null);
+      stateNote(r, itemsOf.get(`${r.template_key}@${r.template_version}`)),
+      s.state === 'pending' ? retryLine(opOf.get(r.id)) : null);
   });
   mount(
     h('h2', t('outbox.title')),
     h('p', t('outbox.summary', { n: ops.length }), ' ',
-      h('span.muted', lastSync ? t('outbox.last_sync', { date: fmtDate(lastSync, true) }) : t('outbox.never_synced'))),
+      h('span.muted', lastSync ? t('outbox.last_sync', { date: fmtWhen(lastSync) }) : t('outbox.never_synced'))),
     h('div.actions', btn,
       h('button', { type: 'button', onclick: download, disabled: !ops.length }, t('outbox.export'))),
     bar,
     items.length ? h('ul.plain.recs', items) : h('p.empty', t('outbox.empty')),
   );
   off?.();
+  let acked = state.progress?.records_done;
   off = onSyncEvent((m) => {
+    if (m.type === 'sync-start') btn.disabled = true;
     if (m.type === 'progress' || m.type === 'sync-start') bar.replaceChildren(progressBar(state.progress));
-    if (m.type === 'sync-done') render();
+    // Records change state as their acks arrive, long before the photos are through.
+    if (m.type === 'sync-done' || (m.type === 'progress' && m.records_done !== acked)) render();
   });
 }
 

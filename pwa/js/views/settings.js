@@ -1,7 +1,7 @@
 // Settings: language, storage, account, app version.
 import { t, setLang, getLang, LANGS, fmtDate } from '../i18n.js';
 import { h, mount, toast } from '../ui.js';
-import { setMeta, count } from '../db.js';
+import { setMeta, count, get } from '../db.js';
 import { logout, getAuth } from '../sync.js';
 import { deviceId } from '../outbox.js';
 import { storageText, requestPersist, checkUpdate, refreshChrome, go } from '../app.js';
@@ -9,6 +9,7 @@ import { storageText, requestPersist, checkUpdate, refreshChrome, go } from '../
 export async function render() {
   const auth = await getAuth();
   const queued = await count('outbox');
+  const area = auth?.user?.area_code ? await get('areas', auth.user.area_code) : null;
   const storage = h('p', { 'aria-live': 'polite' }, await storageText());
   const langSel = h('select', { id: 'lang', onchange: async (e) => {
     await setMeta('lang', e.target.value);
@@ -29,7 +30,7 @@ export async function render() {
     h('section.card', h('h3', t('settings.account')),
       auth ? h('dl.facts',
         h('dt', t('settings.user')), h('dd', `${auth.user.display_name || ''} (${auth.user.username})`),
-        h('dt', t('settings.area')), h('dd', auth.user.area_code || '—'),
+        h('dt', t('settings.area')), h('dd', area?.name ? `${area.name} (${auth.user.area_code})` : auth.user.area_code || '—'),
         h('dt', t('settings.token_until')), h('dd', fmtDate(auth.expires_at))) : h('p', t('settings.not_logged_in')),
       h('p.muted', t('settings.device', { id: await deviceId() })),
       auth ? h('button', { type: 'button', onclick: async () => {
