@@ -9,7 +9,9 @@ from sqlmodel import Session
 def reserve_seq(session: Session, n: int = 1) -> int:
     """Reserve n numbers and return the last. The UPDATE locks the counter row until this
     transaction ends, so writers serialise here and numbers become visible in commit order:
-    a cursor can never skip a row that commits late."""
+    a cursor can never skip a row that commits late. Where in the transaction the numbers
+    are taken does not matter, so a writer that changes many rows (a sync batch) reserves
+    them all with one call just before writing them."""
     row = session.execute(
         text("UPDATE change_counter SET value = value + :n WHERE id = 1 RETURNING value"),
         {"n": n},
