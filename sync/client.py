@@ -104,6 +104,9 @@ class Client:
 
     def close(self) -> None:
         self.store.close()
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
 
     # --- clock ------------------------------------------------------------------------
     def _clock(self) -> hlc.Clock:

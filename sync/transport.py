@@ -47,9 +47,14 @@ def decode_body(resp: Response) -> bytes:
 
 
 class HttpTransport:
-    """Plain HTTP/1.1 over http.client; a new connection per request keeps failure simple."""
+    """Plain HTTP/1.1 over http.client, keeping one connection alive between requests.
 
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    Every request of the protocol is safe to repeat (ops replay, blob ranges are checked), so
+    a request that fails on a reused connection, which the server may have closed while
+    idle, is sent once more on a fresh one. Any other failure drops the connection.
+    """
+
+    def __init__(self, base_url: str, timeout: float = 30.0, keep_alive: bool = True) -> None:
         u = urllib.parse.urlsplit(base_url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise ValueError(f"base_url must be http(s)://host[:port], got {base_url!r}")
@@ -58,12 +63,32 @@ class HttpTransport:
         self.port = u.port
         self.prefix = u.path.rstrip("/")
         self.timeout = timeout
+        self.keep_alive = keep_alive
+        self._conn: http.client.HTTPConnection | None = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+        return cls(self.host, self.port, timeout=self.timeout)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def request(
         self, method: str, path: str, headers: dict[str, str], body: bytes | None
     ) -> Response:
-        cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        conn = cls(self.host, self.port, timeout=self.timeout)
+        reused = self._conn is not None
+        try:
+            return self._once(method, path, headers, body)
+        except TransportError:
+            if not reused:
+                raise
+        return self._once(method, path, headers, body)
+
+    def _once(self, method: str, path: str, headers: dict[str, str], body: bytes | None):
+        conn = self._conn or self._connect()
+        self._conn = None
         try:
             conn.request(method, self.prefix + path, body=body, headers=headers)
             resp = conn.getresponse()
@@ -72,8 +97,14 @@ class HttpTransport:
             if length is not None and int(length) != len(data):
                 raise TransportError("response cut short")
             hdrs = {k.lower(): v for k, v in resp.getheaders()}
-            return Response(resp.status, hdrs, data)
         except (TimeoutError, OSError, http.client.HTTPException) as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from None
-        finally:
             conn.close()
+            raise TransportError(f"{type(exc).__name__}: {exc}") from None
+        except TransportError:
+            conn.close()
+            raise
+        if self.keep_alive and not resp.will_close:
+            self._conn = conn
+        else:
+            conn.close()
+        return Response(resp.status, hdrs, data)
