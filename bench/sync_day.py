@@ -84,6 +84,14 @@ class SlowProxy:
         await asyncio.gather(pipe(reader, up_w, self.up), pipe(up_r, writer, self.down))
 
 
+class CountingTransport(HttpTransport):
+    requests = 0
+
+    def request(self, method, path, headers, body):
+        self.requests += 1
+        return super().request(method, path, headers, body)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--kbps", type=float, default=500, help="kilobytes per second, each way")
@@ -132,7 +140,7 @@ def main() -> None:
                 assert sha == rec["photos"][-1]["sha256"]
             phone.save_inspection(rec)
         # catch up with reference data first, so the timed run is the day's work alone
-        phone.transport = HttpTransport(f"http://127.0.0.1:{proxy.port}", timeout=120)
+        phone.transport = CountingTransport(f"http://127.0.0.1:{proxy.port}", timeout=120)
         pending = phone.store.db.execute("SELECT body FROM outbox").fetchall()
         phone.store.db.execute("DELETE FROM outbox")
         phone.sync()
@@ -143,11 +151,12 @@ def main() -> None:
             pending,
         )
         up0, down0, conns0 = proxy.up.bytes, proxy.down.bytes, proxy.connections
+        phone.transport.requests = 0
         t0 = time.monotonic()
         report = phone.sync()
         took = time.monotonic() - t0
         up, down = proxy.up.bytes - up0, proxy.down.bytes - down0
-        trips = proxy.connections - conns0
+        trips, conns = phone.transport.requests, proxy.connections - conns0
         assert report.blobs_uploaded == 60 and phone.pending_count() == 0, report
         bps, rtt = args.kbps * 1000, args.rtt_ms / 1000
         # floor: every byte must cross once; at least one sync round trip and one per photo
@@ -156,7 +165,10 @@ def main() -> None:
         floor = max(up, down) / bps + (1 + 60) * rtt
         floor_bytes_only = (30 * 456 + photo_bytes) / bps
         print(f"link {args.kbps:.0f} kB/s each way, RTT {args.rtt_ms:.0f} ms, db {args.db}")
-        print(f"wire: up {up / 1e6:.2f} MB, down {down / 1e3:.1f} kB, HTTP requests {trips}")
+        print(
+            f"wire: up {up / 1e6:.2f} MB, down {down / 1e3:.1f} kB, "
+            f"HTTP requests {trips}, new TCP connections {conns}"
+        )
         print(
             f"sync time {took:.1f} s; floor {floor:.1f} s "
             f"(bytes {max(up, down) / bps:.1f} s + 61 RTT); ratio {took / floor:.2f}"
