@@ -20,28 +20,41 @@ from sync.errors import MessageError, render
 from sync.messages import SyncRequest, SyncResponse
 
 MAX_MISSING = 500
+MISSING_PAGE = 100  # records read at a time
 
 
 def missing_blobs(session: Session, user_id: int) -> list[str]:
-    """Photos this user's records name that the server does not hold complete yet."""
-    rows = session.exec(
-        select(Inspection.photos).where(
-            Inspection.inspector_id == user_id, Inspection.evidence_complete.is_(False)
-        )
-    ).all()
-    wanted = sorted({p["sha256"] for photos in rows for p in (photos or [])})
-    missing: list[str] = []
-    # In slices: a bound on SQL variables per query (SQLite allows 32,766), and PostgreSQL's
-    # driver prepares a short query much faster than one with thousands of parameters.
-    for start in range(0, len(wanted), CHUNK):
-        part = wanted[start : start + CHUNK]
-        done = set(
-            session.exec(select(Blob.sha256).where(Blob.sha256.in_(part), Blob.complete.is_(True)))
-        )
-        missing.extend(s for s in part if s not in done)
-        if len(missing) >= MAX_MISSING:
+    """Photos this user's records name that the server does not hold complete yet, those of
+    the oldest records first. Every record still waiting for evidence names at least one
+    missing photo, so reading records a page at a time and stopping at MAX_MISSING bounds the
+    work even for a device with a long backlog."""
+    missing: set[str] = set()
+    seen: set[str] = set()
+    offset = 0
+    while len(missing) < MAX_MISSING:
+        rows = session.exec(
+            select(Inspection.photos)
+            .where(Inspection.inspector_id == user_id, Inspection.evidence_complete.is_(False))
+            .order_by(Inspection.created_at, Inspection.id)
+            .offset(offset)
+            .limit(MISSING_PAGE)
+        ).all()
+        offset += len(rows)
+        shas = sorted({p["sha256"] for photos in rows for p in (photos or [])} - seen)
+        seen.update(shas)
+        # In slices: a bound on SQL variables per query, and PostgreSQL's driver prepares a
+        # short query much faster than one with thousands of parameters.
+        for start in range(0, len(shas), CHUNK):
+            part = shas[start : start + CHUNK]
+            done = set(
+                session.exec(
+                    select(Blob.sha256).where(Blob.sha256.in_(part), Blob.complete.is_(True))
+                )
+            )
+            missing.update(s for s in part if s not in done)
+        if len(rows) < MISSING_PAGE:
             break
-    return missing[:MAX_MISSING]
+    return sorted(missing)[:MAX_MISSING]
 
 
 async def sync(request: Request):

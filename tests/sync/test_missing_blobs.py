@@ -1,0 +1,40 @@
+"""`missing_blobs` in the sync reply: bounded, oldest records' photos first, and a device that
+uploads what it is asked for is eventually asked for every photo."""
+
+from __future__ import annotations
+
+import hashlib
+
+import server.routes.api_sync as api_sync
+from tests.sync.helpers import record, submitted, village
+from tests.sync.test_api_blobs import _photo, _put
+from tests.sync.test_api_sync import login, op, sync
+
+
+def test_a_backlog_is_asked_for_in_bounded_slices_oldest_first(client, demo, engine, monkeypatch):
+    monkeypatch.setattr(api_sync, "MAX_MISSING", 5)
+    monkeypatch.setattr(api_sync, "MISSING_PAGE", 2)
+    h = login(client)
+    code, version = village(engine)
+    photos: dict[str, bytes] = {}
+    order: list[set[str]] = []
+    for n in range(6):
+        datas = [f"photo {n}-{i}".encode() * 50 for i in range(3)]
+        photos.update({hashlib.sha256(d).hexdigest(): d for d in datas})
+        order.append({hashlib.sha256(d).hexdigest() for d in datas})
+        rec = submitted(record(code, version, photos=[_photo(d) for d in datas]))
+        sync(client, h, op(rec))  # one request each: records created one after another
+
+    asked: list[list[str]] = []
+    while True:
+        wanted = sync(client, h)["missing_blobs"]
+        if not wanted:
+            break
+        assert len(wanted) <= 5 and wanted == sorted(wanted)
+        asked.append(wanted)
+        for sha in wanted:
+            data = photos[sha]
+            assert _put(client, h, sha, data, 0, len(data)).json()["complete"]
+        assert len(asked) < 10
+    assert sorted(s for part in asked for s in part) == sorted(photos)
+    assert set(asked[0]) <= order[0] | order[1], "the oldest records' photos come first"
