@@ -163,6 +163,8 @@ async function applyUpdate() {
 }
 
 async function boot() {
+  // Fetch the first screen's code while the catalog and IndexedDB open (import() is cached).
+  views[(location.hash.replace(/^#\/?/, '') || 'home').split('/')[0]]?.().catch(() => {});
   await setLang((await getMeta('lang')) || 'zh-CN');
   window.addEventListener('hashchange', route);
   // Back from the villages: everything goes now, whatever the backoff said.

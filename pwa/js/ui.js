@@ -1,4 +1,4 @@
-// Tiny DOM helpers: h('tag.class#id', {attrs, onclick}, ...children).
+// Tiny DOM helpers: h('tag#id.class.class', {attrs, onclick}, ...children).
 export function h(sel, attrs, ...kids) {
   const [tagId, ...classes] = sel.split('.');
   const [tag, id] = tagId.split('#');

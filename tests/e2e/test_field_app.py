@@ -152,6 +152,8 @@ def test_offline_walkthrough(make_phone, live_server):
 
     phone.context.set_offline(False)  # the 'online' event starts the sync
     page.wait_for_function(f"document.querySelectorAll('{SENT}').length === 2", timeout=60_000)
+    # Records show as sent when acked; their photos follow in the same run.
+    page.wait_for_function("!window.xunjian.state.syncing", timeout=60_000)
     phone.shot("09-outbox-sent")
 
     photos = []

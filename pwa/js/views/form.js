@@ -340,7 +340,7 @@ export async function render(id) {
       h('h3', { id: `s-${s.key}` }, L(s.name)),
       s.items.map((it) => itemCard(it, fus)))),
     gpsBlock(),
-    h('section.card#notes-card',
+    h('section#notes-card.card',
       h('label', { for: notesId }, t('form.notes')),
       h('textarea', { id: notesId, rows: 3, value: rec.notes || '', maxlength: MAX_NOTES,
         readonly: readonly || null,

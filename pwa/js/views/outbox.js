@@ -126,7 +126,9 @@ export async function render() {
     render();
   } }, t('outbox.sync_now'));
   const items = recs.map((r) => {
-    const s = r._sync || { state: 'pending' };
+    let s = r._sync || { state: 'pending' };
+    // "Sending" left over from a run that was cut off (app closed mid-request) is pending.
+    if (s.state === 'sending' && !state.syncing) s = { ...s, state: 'pending' };
     const photoBytes = (r.photos || []).reduce((a, p) => a + (p.size || 0), 0);
     const n = (r.photos || []).length;
     return h('li.rec', { 'data-state': s.state, 'data-id': r.id },
