@@ -177,9 +177,13 @@ class Serializer:
         return self._versions[version_id]
 
     def all(self, by_kind: dict[str, list]) -> dict[str, list[dict]]:
-        out = {k: [getattr(self, k)(r) for r in rows] for k, rows in by_kind.items()}
-        if by_kind["inspections"]:
-            out["inspections"] = self.inspections_many(by_kind["inspections"])
+        out = {
+            k: [getattr(self, k)(r) for r in rows]
+            for k, rows in by_kind.items()
+            if k != "inspections"
+        }
+        # all inspections' revision snapshots in one query, not one query per row
+        out["inspections"] = self.inspections_many(by_kind.get("inspections", []))
         return out
 
     def areas(self, a: Area) -> dict:
@@ -260,6 +264,8 @@ class Serializer:
         return self.inspections_many([i])[0]
 
     def inspections_many(self, rows: list[Inspection]) -> list[dict]:
+        if not rows:
+            return []
         keys = [(i.id, i.rev) for i in rows]
         snaps = {
             (r.inspection_id, r.rev): r.data
