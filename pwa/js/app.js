@@ -163,8 +163,9 @@ async function applyUpdate() {
 }
 
 async function boot() {
-  // Fetch the first screen's code while the catalog and IndexedDB open (import() is cached).
-  views[(location.hash.replace(/^#\/?/, '') || 'home').split('/')[0]]?.().catch(() => {});
+  // A deep link (a reload on the form): fetch that screen's code while the catalog and
+  // IndexedDB open (import() is cached). A bare start may end on the login screen: no guess.
+  views[location.hash.replace(/^#\/?/, '').split('/')[0]]?.().catch(() => {});
   await setLang((await getMeta('lang')) || 'zh-CN');
   window.addEventListener('hashchange', route);
   // Back from the villages: everything goes now, whatever the backoff said.
