@@ -116,6 +116,7 @@ function jumpNext(missing) {
 function setAnswer(key, value) {
   if (value === undefined) delete rec.answers[key];
   else rec.answers[key] = value;
+  if (panelEl) panelEl.hidden = true; // the list answered a submit attempt; it is stale now
   save();
   evaluate();
 }
@@ -170,10 +171,12 @@ function photoBlock(item) {
     onchange: async (e) => {
       const files = [...e.target.files];
       e.target.value = '';
+      const rid = rec.id;
       for (const f of files) {
         busy.textContent = t('photo.processing');
         try {
-          const ref = await addPhoto(f, rec.id, item.key);
+          const ref = await addPhoto(f, rid, item.key);
+          if (rec?.id !== rid || readonly) return; // the form was left meanwhile
           rec.photos.push(ref);
           await save();
           requestPersist();
@@ -239,7 +242,10 @@ function gpsBlock() {
   const locate = () => {
     if (!navigator.geolocation) { out.textContent = t('gps.unsupported'); return; }
     out.textContent = t('gps.locating');
+    const target = rec;
     navigator.geolocation.getCurrentPosition((pos) => {
+      // A fix that arrives after this form was left or submitted belongs to nobody.
+      if (!rec || rec.id !== target.id || readonly) return;
       rec.gps = { lat: pos.coords.latitude, lon: pos.coords.longitude,
         accuracy: pos.coords.accuracy, at: new Date(pos.timestamp || Date.now()).toISOString() };
       save();
@@ -262,7 +268,7 @@ function showPanel(kind, keys) {
     h('button.linkish', { type: 'button', onclick: () => focusItem(k) }, labelOf(k)))));
   const buttons = kind === 'missing' ? h('div.actions',
     h('button', { type: 'button', onclick: () => focusItem(keys[0]) }, t('form.keep_filling')),
-    h('button.primary', { type: 'button', onclick: () => doSubmit() }, t('form.submit_anyway'))) : null;
+    h('button.primary', { type: 'button', onclick: () => onSubmit(true) }, t('form.submit_anyway'))) : null;
   panelEl.className = `panel ${kind === 'invalid' ? 'error-panel' : 'warn-panel'}`;
   panelEl.replaceChildren(...[
     h('h3#panel-h', { tabindex: '-1' }, t(kind === 'invalid' ? 'form.invalid_title' : 'form.missing_title',
@@ -273,18 +279,22 @@ function showPanel(kind, keys) {
   $('#panel-h').focus({ preventScroll: true });
 }
 
-async function onSubmit() {
+let submitting = false;
+async function onSubmit(anyway = false) {
+  if (submitting) return; // a double tap must not queue the record twice
   flagged = true;
   const res = evaluate();
   if (!res) return;
   if (res.invalid.length) { showPanel('invalid', res.invalid); return; }
-  if (res.missing.length) { showPanel('missing', res.missing); return; }
-  await doSubmit();
+  if (res.missing.length && !anyway) { showPanel('missing', res.missing); return; }
+  submitting = true;
+  try { await doSubmit(); } finally { submitting = false; }
 }
 
 async function doSubmit() {
   await saving;
   await submit(rec);
+  readonly = true; // submitted: nothing more to save from this screen
   toast(t('form.submitted'));
   queued();
   go('#/outbox');
