@@ -50,14 +50,14 @@ class Checker:
         todo = sorted({c for c in codes if c not in self._points})
         for start in range(0, len(todo), CHUNK):
             part = todo[start : start + CHUNK]
-            self._points.update(dict.fromkeys(part))
             rows = self.session.connection().execute(
                 select(
                     ServicePoint.code, ServicePoint.id, ServicePoint.township_id, ServicePoint.kind
                 ).where(ServicePoint.code.in_(part))
             )
-            for code, pid, township, kind in rows:
-                self._points[code] = PointRow(pid, township, kind)
+            found = {code: PointRow(pid, township, kind) for code, pid, township, kind in rows}
+            # cached only once the query succeeded: the checker outlives a failed op
+            self._points.update({code: found.get(code) for code in part})
 
     def point(self, code: str) -> PointRow | None:
         if code not in self._points:
