@@ -11,13 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import ARGS, CHROMIUM, PASSWORD, LiveServer, phone_options  # noqa: E402
+from tests.e2e.conftest import ARGS, CHROMIUM, PASSWORD, FieldServer, phone_options  # noqa: E402
 
 
 @contextlib.contextmanager
 def demo_server():
     with tempfile.TemporaryDirectory(prefix="xj-bench-") as tmp:
-        server = LiveServer(Path(tmp))
+        server = FieldServer(Path(tmp))
         server.build(demo=True)
         server.start()
         try:

@@ -25,7 +25,7 @@ from server.db import make_engine
 from server.models import ServicePoint
 from sync.client import Client
 from sync.transport import HttpTransport
-from tests.sync.chaos import Server, free_port
+from tests.live import LiveServer, free_port, server_env
 
 
 class Link:
@@ -109,7 +109,8 @@ def main() -> None:
     with Session(engine) as s:
         codes = s.exec(select(ServicePoint.code).where(ServicePoint.kind == "village")).all()
     engine.dispose()
-    server = Server(settings, Path(tempfile.mkdtemp()) / "server.log")
+    env = server_env(settings.database_url, settings.data_dir, settings.secret_key)
+    server = LiveServer(env, Path(tempfile.mkdtemp()) / "server.log")
     server.start()
     proxy = SlowProxy(server.port, args.kbps * 1000, args.rtt_ms / 1000)
     try:

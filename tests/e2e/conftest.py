@@ -9,15 +9,14 @@ test-artifacts/screens/ at phone size. When a test fails, the server's log is pr
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.live import LiveServer, server_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "test-artifacts" / "screens"
@@ -44,30 +43,22 @@ SERVE_COPY = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class FieldServer(LiveServer):
+    """The server for browser tests: its own SQLite demo, optionally serving a copied shell
+    (the update test edits that copy between two starts)."""
 
-
-class LiveServer:
     def __init__(self, tmp: Path, pwa_dir: Path | None = None):
         self.tmp = tmp
         self.pwa_dir = pwa_dir
         self.db = tmp / "demo.db"
         self.data = tmp / "data"
-        self.log = tmp / "server.log"
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
+        super().__init__(server_env(f"sqlite:///{self.db}", self.data), tmp / "server.log")
 
-    def env(self) -> dict:
-        return {
-            **os.environ,
-            "XUNJIAN_DATA_DIR": str(self.data),
-            "XUNJIAN_DATABASE_URL": f"sqlite:///{self.db}",
-            "PYTHONPATH": str(ROOT),
-        }
+    def command(self) -> list[str]:
+        cmd = super().command()
+        if self.pwa_dir:
+            cmd = [sys.executable, "-c", SERVE_COPY, str(self.pwa_dir), *cmd[3:]]
+        return cmd
 
     def build(self, demo: bool = True) -> None:
         cmd = (
@@ -78,46 +69,12 @@ class LiveServer:
         res = subprocess.run(
             [sys.executable, "-m", "server.cli", *cmd],
             cwd=ROOT,
-            env=self.env(),
+            env=self.env,
             capture_output=True,
             text=True,
         )
         if res.returncode:
             raise RuntimeError(f"xunjian {cmd[0]} failed:\n{res.stdout}\n{res.stderr}")
-
-    def start(self) -> None:
-        out = self.log.open("ab")
-        cmd = [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)]
-        if self.pwa_dir:
-            # Serve a copy of the shell (the update test edits it between two starts).
-            cmd = [sys.executable, "-c", SERVE_COPY, str(self.pwa_dir), *cmd[3:]]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited:\n" + self.log_tail())
-            try:
-                urllib.request.urlopen(self.url + "/app/", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start:\n" + self.log_tail())
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    def log_tail(self, n: int = 60) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return ""
 
     def requests_since(self, offset: int) -> list[str]:
         """Access-log lines written after byte offset (to prove what the phone sent)."""
@@ -147,7 +104,7 @@ class LiveServer:
 def _serve(tmp_path_factory, demo: bool, pwa_dir: Path | None = None):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-wqy-microhei)")
-    server = LiveServer(tmp_path_factory.mktemp("live"), pwa_dir)
+    server = FieldServer(tmp_path_factory.mktemp("live"), pwa_dir)
     server.build(demo)
     server.start()
     return server

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -25,8 +21,7 @@ from server.models import (
     User,
 )
 from server.services.auth import verify_password
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.live import LiveServer, server_env
 
 
 @pytest.fixture(scope="module")
@@ -180,52 +175,11 @@ def test_cli_refuses_a_database_behind_head(tmp_path, capsys):
     assert main(["--database-url", url, "db", "upgrade"]) == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_answers_over_real_http(demo_db):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "XUNJIAN_DATABASE_URL": _url(demo_db),
-        "XUNJIAN_DATA_DIR": str(demo_db / "data"),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as r:
-                    health = json.load(r)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError(proc.stdout.read().decode()) from None
-                time.sleep(0.2)
-        assert health["status"] == "ok"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as r:
+    env = server_env(_url(demo_db), demo_db / "data")
+    with LiveServer(env, demo_db / "serve.log") as srv:
+        with urllib.request.urlopen(srv.url + "/healthz") as r:
+            assert json.load(r)["status"] == "ok"
+        with urllib.request.urlopen(srv.url + "/") as r:
             page = r.read().decode()
-        assert "2020年度公共文化服务目标责任考核" in page and "梁山镇" in page
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def test_cli_changes_are_audited(demo_db):
-    from server.models import AuditLog
-
-    engine = make_engine(_url(demo_db))
-    with Session(engine) as s:
-        actions = {a.action for a in s.exec(select(AuditLog))}
-    engine.dispose()
-    # test_user_add, test_template_params_make_a_county_version and the import ran before.
-    assert {"user.add", "template.params", "points.import"} <= actions
+    assert "2020年度公共文化服务目标责任考核" in page and "梁山镇" in page

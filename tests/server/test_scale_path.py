@@ -4,12 +4,6 @@ phone ends with the server's copy."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,47 +15,17 @@ from server.models import Inspection, SyncOp
 from sync.client import Client
 from sync.transport import HttpTransport
 from tests.conftest import DEMO_PASSWORD
-from tests.sync.chaos import free_port
+from tests.live import LiveServer, server_env
 from tests.sync.helpers import record, submitted, village
 
-ROOT = Path(__file__).resolve().parents[2]
 PHONES, RECORDS = 4, 8
 
 
 @pytest.fixture
 def workers(settings, demo, tmp_path):
-    port = free_port()
-    log = tmp_path / "serve.log"
-    env = {
-        **os.environ,
-        "XUNJIAN_DATABASE_URL": settings.database_url,
-        "XUNJIAN_DATA_DIR": settings.data_dir,
-        "XUNJIAN_SECRET_KEY": settings.secret_key,
-        "XUNJIAN_LOG_LEVEL": "warning",
-    }
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "3"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                assert json.load(r)["status"] == "ok"
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise AssertionError(log.read_text(errors="replace")) from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(15)
+    env = server_env(settings.database_url, settings.data_dir, settings.secret_key)
+    with LiveServer(env, tmp_path / "serve.log", workers=3) as srv:
+        yield srv.url
 
 
 def _phone(n: int, base: str, tmp: Path, engine) -> tuple[set[str], dict[str, dict]]:

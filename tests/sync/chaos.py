@@ -1,87 +1,13 @@
-"""Pieces of the fault test: a uvicorn subprocess that can be SIGKILLed and restarted, and
-a TCP proxy that cuts connections mid-request and mid-response."""
+"""The fault test's TCP proxy, which cuts connections mid-request and mid-response. The
+server it fronts is a tests.live.LiveServer, SIGKILLed and restarted by the test."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, settings, log: Path) -> None:
-        self.port = free_port()
-        self.log = log
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "XUNJIAN_DATABASE_URL": settings.database_url,
-            "XUNJIAN_DATA_DIR": settings.data_dir,
-            "XUNJIAN_SECRET_KEY": settings.secret_key,
-        }
-        self.proc: subprocess.Popen | None = None
-        self.kills = 0
-
-    def start(self) -> None:
-        out = open(self.log, "ab")  # noqa: SIM115 - handed to the child for its lifetime
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "server.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=out,
-            stderr=out,
-        )
-        out.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start:\n" + self.log.read_text()[-3000:])
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-            self.kills += 1
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+from tests.live import free_port
 
 
 class CuttingProxy:

@@ -23,7 +23,8 @@ from server.models import Blob, Inspection, Quarantine, SyncOp
 from sync.client import Client, SyncFailed
 from sync.transport import HttpTransport
 from tests.conftest import DEMO_PASSWORD
-from tests.sync.chaos import CuttingProxy, Server
+from tests.live import LiveServer, server_env
+from tests.sync.chaos import CuttingProxy
 from tests.sync.helpers import record, submitted, village
 
 pytestmark = pytest.mark.chaos
@@ -33,14 +34,13 @@ PHONES, RECORDS, PHOTOS = 3, 5, 2
 
 @pytest.fixture
 def server(settings, demo, tmp_path):
-    srv = Server(settings, tmp_path / "server.log")
-    srv.start()
-    yield srv
-    srv.stop()
+    env = server_env(settings.database_url, settings.data_dir, settings.secret_key)
+    with LiveServer(env, tmp_path / "server.log") as srv:
+        yield srv
 
 
-def _dump(srv: Server) -> str:
-    return srv.log.read_text(errors="replace")[-4000:]
+def _dump(srv: LiveServer) -> str:
+    return srv.log_tail(80)
 
 
 def _phone_work(n, port, tmp, codes, version, deadline, ops, saved):
