@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from sqlmodel import select
@@ -10,6 +9,7 @@ from sqlmodel import select
 from server.db import session_scope
 from server.models import ChecklistTemplate, ServicePoint, TemplateVersion
 from sync.transport import Response, TransportError
+from tests.sync.factories import inspection
 
 
 class TestClientTransport:
@@ -48,23 +48,14 @@ def village(engine, n: int = 0) -> tuple[str, int]:
 
 
 def record(point_code: str, version: int, device: str = "d-1", **over) -> dict:
-    rec = {
-        "id": str(uuid.uuid4()),
+    """An inspection record for a real demo point (see factories.inspection)."""
+    fields = {
         "point_code": point_code,
-        "template_key": "village_point",
         "template_version": version,
-        "cycle_id": None,
-        "status": "draft",
-        "answers": {},
-        "photos": [],
-        "gps": None,
-        "notes": "",
-        "started_at": datetime(2026, 11, 26, 8, tzinfo=UTC).isoformat(),
-        "submitted_at": None,
         "device_id": device,
+        "started_at": datetime(2026, 11, 26, 8, tzinfo=UTC).isoformat(),
     }
-    rec.update(over)
-    return rec
+    return inspection(**{**fields, **over})
 
 
 def submitted(rec: dict) -> dict:
