@@ -39,6 +39,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "服务点 {point_code} 不在您的负责范围内。",
         "Service point {point_code} is outside your area.",
     ),
+    "point_inactive": (
+        "服务点 {point_code} 已停用，不能再提交新的检查。",
+        "Service point {point_code} is closed; it takes no new inspections.",
+    ),
     "not_owner": (
         "这份检查记录属于其他检查员。",
         "This inspection belongs to another inspector.",

@@ -32,6 +32,7 @@ class PointRow:
     id: int
     township_id: int
     kind: str
+    active: bool
 
 
 class Checker:
@@ -52,10 +53,14 @@ class Checker:
             part = todo[start : start + CHUNK]
             rows = self.session.connection().execute(
                 select(
-                    ServicePoint.code, ServicePoint.id, ServicePoint.township_id, ServicePoint.kind
+                    ServicePoint.code,
+                    ServicePoint.id,
+                    ServicePoint.township_id,
+                    ServicePoint.kind,
+                    ServicePoint.active,
                 ).where(ServicePoint.code.in_(part))
             )
-            found = {code: PointRow(pid, township, kind) for code, pid, township, kind in rows}
+            found = {code: PointRow(*rest) for code, *rest in rows}
             # cached only once the query succeeded: the checker outlives a failed op
             self._points.update({code: found.get(code) for code in part})
 
@@ -89,12 +94,17 @@ class Checker:
             self._cycles[cycle_id] = found is not None
         return self._cycles[cycle_id]
 
-    def check(self, data: dict) -> Rejection | Resolved:
+    def check(self, data: dict, new: bool) -> Rejection | Resolved:
+        """``new``: the server does not hold the record yet. A closed point takes no new
+        inspection; one the server already holds was started before the point closed, so
+        its edits are still accepted."""
         point = self.point(data["point_code"])
         if point is None:
             return Rejection.of("unknown_point", "point_code", point_code=data["point_code"])
         if point.township_id not in self.subtree:
             return Rejection.of("out_of_scope", "point_code", point_code=data["point_code"])
+        if new and not point.active:
+            return Rejection.of("point_inactive", "point_code", point_code=data["point_code"])
         key, number = data["template_key"], data["template_version"]
         found = self.version(key, number)
         if found is None:

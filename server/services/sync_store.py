@@ -273,7 +273,7 @@ class BatchRepo:
         return self.snaps[(record_id, rev)]
 
     def check(self, data: dict, current: Current | None, ctx: Context) -> Rejection | None:
-        found = self.checker.check(data)
+        found = self.checker.check(data, new=current is None)
         if isinstance(found, Rejection):
             return found
         self.resolved[data["id"]] = found
