@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from server.db import session_scope
-from server.errors import Conflict, Forbidden, NotFound
+from server.errors import Forbidden, NotFound
 from server.models import Inspection, Quarantine, ServicePoint, SyncConflict, User
 from server.routes.api_common import bad_request, caller_of, json_response, read_json
 from server.services.devices import Caller
@@ -140,16 +140,13 @@ async def resolve(request: Request):
 
     def run() -> dict:
         with session_scope(engine) as session:
-            scope = scope_of(session, caller)
             conflict, _, _ = _one(session, caller, cid)
-        if conflict.status != "open":
-            raise Conflict(
-                "该冲突已处理。", "This conflict was already resolved.", code="already_resolved"
-            )
         picked = {f["field"]: f[take] for f in conflict.fields} if take else {}
         picked.update(choices)
         assert caller.user.id is not None
-        resolve_conflict(engine, cid, picked, caller.user.id, scope)
+        # "already resolved" (409) and the audit entry live in the service's transaction
+        detail = {"take": take, "choices": sorted(choices)}
+        resolve_conflict(engine, cid, picked, caller.user.id, detail)
         with session_scope(engine) as session:
             return _conflict_json(*_one(session, caller, cid))
 

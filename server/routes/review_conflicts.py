@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from server.db import session_scope
-from server.errors import BadRequest, Conflict, NotFound
+from server.errors import BadRequest, NotFound
 from server.models import (
     Blob,
     ChecklistTemplate,
@@ -28,7 +28,7 @@ from server.models import (
 )
 from server.routes import review_values as rv
 from server.routes.web_auth import checked_form, page, render
-from server.services import audit, web_session
+from server.services import web_session
 from server.services.sync_store import resolve_conflict
 from server.services.web_session import Viewer
 
@@ -225,11 +225,6 @@ async def conflict_resolve(request: Request, who: Viewer) -> Response:
             if row is None:
                 raise _not_found()
             conflict = row[0]
-            scope = web_session.scope_for(db, who)
-        if conflict.status != "open":
-            raise Conflict(
-                "该冲突已处理。", "This conflict was already resolved.", code="already_resolved"
-            )
         by_path = {f["field"]: f for f in conflict.fields}
         sides: dict[str, str] = {}
         for f in conflict.fields:
@@ -244,17 +239,8 @@ async def conflict_resolve(request: Request, who: Viewer) -> Response:
             sides[f["field"]] = str(side)
         picked = {path: by_path[path][side] for path, side in sides.items() if side != "keep"}
         assert who.user.id is not None
-        done = resolve_conflict(engine, cid, picked, who.user.id, scope)
-        # resolve_conflict owns its transaction; the audit entry follows right after it.
-        with session_scope(engine, write=True) as db:
-            audit.record(
-                db,
-                "review.resolve",
-                user_id=who.user.id,
-                target_type="conflict",
-                target_id=cid,
-                detail={"fields": sides, "rev": (done.resolution or {}).get("rev")},
-            )
+        # "already resolved" (409) and the audit entry live in the service's transaction
+        resolve_conflict(engine, cid, picked, who.user.id, {"fields": sides})
 
     await run_in_threadpool(run)
     return RedirectResponse(f"/review/conflicts/{cid}?notice=resolved", status_code=303)

@@ -45,6 +45,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from server.db import session_scope
+from server.errors import Conflict
 from server.models import (
     Blob,
     FollowUp,
@@ -54,6 +55,7 @@ from server.models import (
     SyncConflict,
     SyncOp,
 )
+from server.services import audit
 from server.services.changes import reserve_seq, stamp
 from server.services.devices import Caller
 from server.services.inspections import apply_outcome, refresh_outcome, template_for
@@ -566,15 +568,18 @@ def apply_batch(
     raise last
 
 
-def apply_one(engine: Engine, caller: Caller, scope: Scope, op: Op | BadOp) -> tuple[Ack, bool]:
-    """One op in its own transaction: `apply_batch` of one."""
-    return apply_batch(engine, caller, scope, [op])[0]
-
-
 def resolve_conflict(
-    engine: Engine, conflict_id: int, choices: dict, resolver_id: int, scope: Scope
+    engine: Engine,
+    conflict_id: int,
+    choices: dict,
+    resolver_id: int,
+    detail: dict | None = None,
 ) -> SyncConflict:
-    """Apply a supervisor's choice as a new revision stamped by the server clock."""
+    """Apply a supervisor's choice as a new revision stamped by the server clock, and write
+    the `review.resolve` audit entry (``detail`` plus the new revision), all in one
+    transaction under the writer lock. "Already resolved" is decided inside that transaction:
+    of two supervisors resolving at once, the second gets `already_resolved` (409) and
+    changes nothing. LookupError: no such conflict."""
     from sync.merge import resolve
 
     with session_scope(engine, write=True) as session:
@@ -582,6 +587,10 @@ def resolve_conflict(
         row = session.get(SyncConflict, conflict_id)
         if row is None:
             raise LookupError(conflict_id)
+        if row.status != "open":
+            raise Conflict(
+                "该冲突已处理。", "This conflict was already resolved.", code="already_resolved"
+            )
         insp = session.get(Inspection, row.inspection_id)
         assert insp is not None
         serializer = Serializer(session)
@@ -607,4 +616,12 @@ def resolve_conflict(
         session.flush()
         refresh_outcome(session, insp)
         stamp(session, insp)
+        audit.record(
+            session,
+            "review.resolve",
+            user_id=resolver_id,
+            target_type="conflict",
+            target_id=conflict_id,
+            detail={**(detail or {}), "rev": rev},
+        )
         return row
