@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.e2e.conftest import ARGS, CHROMIUM, PASSWORD, ROOT, SCREENS, _serve
+from tests.sync.factories import op
 
 pytestmark = pytest.mark.browser
 
@@ -59,15 +60,7 @@ def _phone(server, device):
 
 
 def _push(server, token, device, rec, base_rev, hlc):
-    op = {
-        "op_id": str(uuid.uuid4()),
-        "type": "inspection.put",
-        "record_id": rec["id"],
-        "base_rev": base_rev,
-        "hlc": hlc,
-        "data": rec,
-    }
-    body = {"protocol": 1, "device_id": device, "cursor": None, "ops": [op]}
+    body = {"protocol": 1, "device_id": device, "cursor": None, "ops": [op(rec, base_rev, hlc)]}
     status, reply = _call(server, "POST", "/api/sync", body, token)
     assert status == 200, reply
     return reply["acks"][0]
