@@ -48,38 +48,13 @@ def build_demo(session: Session, data_dir: Path, *, password: str | None = None)
     rng = random.Random(2020)
     data = demo_data()
     result = DemoResult()
-    province = Area(code=data["province"]["code"], name=data["province"]["name"], level="province")
-    stamp(session, province)
-    session.flush()
-    city = Area(
-        code=data["city"]["code"], name=data["city"]["name"], level="city", parent_id=province.id
-    )
-    stamp(session, city)
-    session.flush()
-    c = data["county"]
-    county = Area(
-        code=c["code"],
-        name=c["name"],
-        level="county",
-        parent_id=city.id,
-        lat=c["lat"],
-        lon=c["lon"],
-    )
-    stamp(session, county)
-    session.flush()
+    province = _area(session, data["province"], "province", None)
+    city = _area(session, data["city"], "city", province)
+    county = _area(session, data["county"], "county", city)
 
     points: dict[str, ServicePoint] = {}
     for t in data["townships"]:
-        township = Area(
-            code=t["code"],
-            name=t["name"],
-            level="township",
-            parent_id=county.id,
-            lat=t["lat"],
-            lon=t["lon"],
-        )
-        stamp(session, township)
-        session.flush()
+        township = _area(session, t, "township", county)
         branch_name = f"{t['name']}分馆"
         points[branch_name] = _point(rng, t, township, f"{t['code']}000", branch_name, "branch")
         for n, village in enumerate(t["villages"]):
@@ -147,6 +122,20 @@ def build_demo(session: Session, data_dir: Path, *, password: str | None = None)
     )
     session.flush()
     return result
+
+
+def _area(session: Session, spec: dict, level: str, parent: Area | None) -> Area:
+    area = Area(
+        code=spec["code"],
+        name=spec["name"],
+        level=level,
+        parent_id=parent.id if parent else None,
+        lat=spec.get("lat"),
+        lon=spec.get("lon"),
+    )
+    stamp(session, area)
+    session.flush()
+    return area
 
 
 def _point(rng, t, township, code, name, kind) -> ServicePoint:
