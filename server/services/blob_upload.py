@@ -25,8 +25,7 @@ from sqlmodel import select
 from server.db import session_scope
 from server.models import Blob, Inspection
 from server.services.blobstore import blob_path, partial_path
-from server.services.changes import stamp
-from server.services.inspections import missing_photos
+from server.services.inspections import evidence_arrived, missing_photos
 from server.services.sync_store import lock_writers
 
 RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
@@ -172,9 +171,6 @@ def _mark_complete(engine: Engine, sha: str, size: int, mime: str) -> None:
                 cast(Inspection.photos, String).contains(sha),
             )
         ).all()
-        # Only the evidence state changes: the verdict counts photos listed in the record,
-        # not photos arrived, so re-evaluating here would only risk re-opening follow-ups.
         for insp in waiting:
             if not missing_photos(session, insp):
-                insp.evidence_complete = True
-                stamp(session, insp)
+                evidence_arrived(session, insp)

@@ -1,9 +1,16 @@
-"""What happens when an inspection is stored: evaluation, evidence state and follow-ups.
+"""What happens when an inspection is stored: evaluation, evidence state, follow-ups, and
+the point's change row.
 
 Sync and the demo both go through `apply_outcome` (the demo and single writers via
 `refresh_outcome`, sync batches with facts cached for the whole request), so the cached
 result, the rating and the follow-ups (限期整改) always come from the one rule engine and
 the one rule for follow-ups.
+
+A point's change row carries a summary of its latest submitted inspection, by any inspector
+(`last_inspection`, docs/sync-protocol.md "Change rows"), read when the row is pulled. So
+whenever that summary changes (a new latest submission, a re-evaluation, evidence arriving),
+the point takes a new change sequence number in the same transaction, and every phone of the
+area pulls it again (`touch_point`).
 """
 
 from __future__ import annotations
@@ -12,11 +19,11 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlmodel import Session, select
+from sqlmodel import Session, and_, or_, select
 
 from server.domain.rules import evaluate
 from server.domain.templates import parse_template
-from server.models import Blob, FollowUp, Inspection, TemplateVersion
+from server.models import Blob, FollowUp, Inspection, ServicePoint, TemplateVersion
 from server.services.changes import stamp
 
 FOLLOW_UP_DAYS = 30
@@ -63,6 +70,12 @@ class OutcomeFacts(Protocol):
     def stamp(self, rows: list[Any]) -> None:
         """Store changed and new follow-ups with fresh change sequence numbers."""
 
+    def is_latest(self, inspection: Any) -> bool:
+        """Is this submitted inspection its point's latest (by submitted_at, then id)?"""
+
+    def touch_point(self, point_id: int) -> None:
+        """Give the point a fresh change sequence number (its summary changed)."""
+
 
 class SessionFacts:
     """OutcomeFacts straight from one session's queries."""
@@ -107,6 +120,47 @@ class SessionFacts:
     def stamp(self, rows: list[Any]) -> None:
         stamp(self.session, *rows)
 
+    def is_latest(self, inspection: Any) -> bool:
+        at = inspection.submitted_at
+        later = self.session.exec(
+            select(Inspection.id).where(
+                Inspection.point_id == inspection.point_id,
+                Inspection.status == "submitted",
+                Inspection.id != inspection.id,
+                or_(
+                    Inspection.submitted_at > at,
+                    and_(Inspection.submitted_at == at, Inspection.id > inspection.id),
+                ),
+            )
+        ).first()
+        return later is None
+
+    def touch_point(self, point_id: int) -> None:
+        point = self.session.get(ServicePoint, point_id)
+        if point is not None:
+            stamp(self.session, point)
+
+
+def summary_changed(inspection: Any, facts: OutcomeFacts) -> None:
+    """The summary phones see of the point's latest submitted inspection changed if this
+    inspection is that one: stamp the point. (Whether the latest is a new one needs no
+    check of its own: a new submission always changes the rating, from none to one.)"""
+    if (
+        inspection.status == "submitted"
+        and inspection.submitted_at is not None
+        and facts.is_latest(inspection)
+    ):
+        facts.touch_point(inspection.point_id)
+
+
+def evidence_arrived(session: Session, inspection: Inspection) -> None:
+    """Every photo of ``inspection`` is now held: mark it and stamp it (and its point, if
+    its summary shows). The verdict counts photos listed in the record, not photos arrived,
+    so it is not re-evaluated (that would only risk re-opening follow-ups)."""
+    inspection.evidence_complete = True
+    stamp(session, inspection)
+    summary_changed(inspection, SessionFacts(session))
+
 
 def refresh_outcome(session: Session, inspection: Inspection) -> None:
     """Evaluate a submitted inspection, set its evidence state, open and close follow-ups.
@@ -116,6 +170,8 @@ def refresh_outcome(session: Session, inspection: Inspection) -> None:
 
 def apply_outcome(inspection: Any, facts: OutcomeFacts) -> None:
     """`refresh_outcome` over any source of facts (sync batches cache them per request)."""
+    # what the point's summary shows of this inspection, as stored before (none if new)
+    before = (getattr(inspection, "rating", None), getattr(inspection, "evidence_complete", None))
     shas = {p["sha256"] for p in inspection.photos or []}
     inspection.evidence_complete = not shas or facts.complete_blobs(shas) >= shas
     if inspection.status != "submitted":
@@ -126,6 +182,8 @@ def apply_outcome(inspection: Any, facts: OutcomeFacts) -> None:
     inspection.result = result
     inspection.rating = result["rating"]["code"]
     _sync_follow_ups(inspection, result, template, facts)
+    if (inspection.rating, inspection.evidence_complete) != before:
+        summary_changed(inspection, facts)
 
 
 def _sync_follow_ups(inspection: Any, result: dict, template, facts: OutcomeFacts) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC
 
-from sqlalchemy import text, tuple_
+from sqlalchemy import func, text, tuple_
 from sqlmodel import Session, or_, select
 
 from server.models import (
@@ -24,9 +25,12 @@ from server.models import (
     InspectionRevision,
     ServicePoint,
     TemplateVersion,
+    User,
 )
 from server.services.devices import Caller
 from sync.messages import CHANGE_KINDS
+
+CHUNK = 500  # values per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,60 @@ class Serializer:
         }
         # all inspections' revision snapshots in one query, not one query per row
         out["inspections"] = self.inspections_many(by_kind.get("inspections", []))
+        # and the points' latest inspections in one query
+        points = by_kind.get("points", [])
+        if points:
+            latest = self.last_inspections([p.id for p in points])
+            for row, p in zip(out["points"], points, strict=True):
+                row["last_inspection"] = latest.get(p.id)
+        return out
+
+    def last_inspections(self, point_ids: list[int]) -> dict[int, dict]:
+        """Each point's latest submitted inspection (by submitted_at, then id; any
+        inspector), as phones see it: {"id", "submitted_at", "rating", "cycle_id",
+        "inspector_id", "inspector", "evidence_complete"}. Points never inspected are
+        absent."""
+        out: dict[int, dict] = {}
+        todo = sorted(set(point_ids))
+        for start in range(0, len(todo), CHUNK):
+            ranked = (
+                select(
+                    Inspection.point_id,
+                    Inspection.id,
+                    Inspection.submitted_at,
+                    Inspection.rating,
+                    Inspection.cycle_id,
+                    Inspection.inspector_id,
+                    Inspection.evidence_complete,
+                    func.row_number()
+                    .over(
+                        partition_by=Inspection.point_id,
+                        order_by=(Inspection.submitted_at.desc(), Inspection.id.desc()),
+                    )
+                    .label("n"),
+                )
+                .where(
+                    Inspection.point_id.in_(todo[start : start + CHUNK]),
+                    Inspection.status == "submitted",
+                    Inspection.submitted_at.is_not(None),
+                )
+                .subquery()
+            )
+            rows = self.session.exec(
+                select(ranked, User.display_name)
+                .join(User, User.id == ranked.c.inspector_id)
+                .where(ranked.c.n == 1)
+            )
+            for r in rows:
+                out[r.point_id] = {
+                    "id": r.id,
+                    "submitted_at": r.submitted_at.astimezone(UTC).isoformat(),
+                    "rating": r.rating,
+                    "cycle_id": r.cycle_id,
+                    "inspector_id": r.inspector_id,
+                    "inspector": r.display_name,
+                    "evidence_complete": r.evidence_complete,
+                }
         return out
 
     def areas(self, a: Area) -> dict:
@@ -211,6 +269,7 @@ class Serializer:
             "manager_phone": p.manager_phone,
             "opening_hours": p.opening_hours,
             "active": p.active,
+            "last_inspection": None,  # filled in by `all` (one query for the page)
         }
 
     def templates(self, v: TemplateVersion) -> dict:

@@ -14,11 +14,13 @@ How a request is applied (`apply_batch`):
   has the figure for 500 full inspections).
 - Fast path: what the batch will read is loaded up front in a few queries (stored acks, the
   records and their current revisions, the points, the photos held, the points' follow-up
-  state). Each op is applied against those caches and its writes are staged in memory; at
-  the end they go to the database with one statement per table, and every changed row takes
-  its change sequence number from one counter UPDATE (the counter row stays locked till
-  commit, so seq order is still commit order; services/changes.py). A rejected op stages
-  only its quarantine row and rejected ack. An op whose apply *raises* abandons the attempt.
+  state and submitted inspections). Each op is applied against those caches and its writes
+  are staged in memory; at the end they go to the database with one statement per table,
+  and every changed row (inspections, follow-ups, and points whose latest-inspection summary
+  changed, services/inspections.py) takes its change sequence number from one counter UPDATE
+  (the counter row stays locked till commit, so seq order is still commit order;
+  services/changes.py). A rejected op stages only its quarantine row and rejected ack. An
+  op whose apply *raises* abandons the attempt.
 - Careful path: if the fast path failed with anything but a transient database error, the
   request runs again op by op, each op in a SAVEPOINT with its writes flushed inside it. An
   op that still fails is rolled back alone, then its quarantine row and `rejected` ack are
@@ -52,6 +54,7 @@ from server.models import (
     Inspection,
     InspectionRevision,
     Quarantine,
+    ServicePoint,
     SyncConflict,
     SyncOp,
 )
@@ -77,6 +80,7 @@ _TRANSIENT = (IntegrityError, OperationalError)
 
 INSP = Inspection.__table__
 FOLLOW = FollowUp.__table__
+POINT = ServicePoint.__table__
 _INSP_UPDATE = (
     "cycle_id",
     "device_id",
@@ -118,14 +122,16 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
 
 
 class _PointState:
-    """What the follow-up rule needs of one point: when its submitted inspections were
-    submitted, and its open follow-ups by item."""
+    """What the follow-up rule and the point's summary need of one point: when its submitted
+    inspections were submitted, its open follow-ups by item, and the row staged to give the
+    point a new change sequence number."""
 
-    __slots__ = ("open", "submitted")
+    __slots__ = ("open", "row", "submitted")
 
-    def __init__(self) -> None:
+    def __init__(self, point_id: int) -> None:
         self.submitted: dict[str, datetime] = {}
         self.open: dict[str, Any] = {}
+        self.row = SimpleNamespace(id=point_id, seq=0)
 
 
 class BatchRepo:
@@ -224,7 +230,7 @@ class BatchRepo:
         conn = self.session.connection()
         for part in _chunks(todo):
             for pid in part:
-                self.points[pid] = _PointState()
+                self.points[pid] = _PointState(pid)
             rows = conn.execute(
                 select(INSP.c.point_id, INSP.c.id, INSP.c.submitted_at).where(
                     INSP.c.point_id.in_(part),
@@ -420,6 +426,7 @@ class BatchRepo:
                 row.seq = first + n
             rows = [r for table, r in staged if table == "inspection"]
             follows = [r for table, r in staged if table == "follow_up"]
+            points = [r for table, r in staged if table == "point"]
             new = [r for r in rows if r.id not in self.in_db]
             old = [r for r in rows if r.id in self.in_db]
             if new:
@@ -447,6 +454,11 @@ class BatchRepo:
                 conn.execute(
                     update(FOLLOW).where(FOLLOW.c.id == bindparam("b_id")),
                     [{"b_id": f.id, **{c: getattr(f, c) for c in _FOLLOW_UPDATE}} for f in changed],
+                )
+            if points:
+                conn.execute(
+                    update(POINT).where(POINT.c.id == bindparam("b_id")),
+                    [{"b_id": p.id, "seq": p.seq} for p in points],
                 )
             self.dirty.clear()
         if self.revisions:
@@ -527,6 +539,14 @@ class _BatchFacts:
             elif state.get(f.item_key) is f:
                 del state[f.item_key]
             self.repo._stamp("follow_up", f)
+
+    def is_latest(self, inspection: Any) -> bool:
+        mine = (inspection.submitted_at, inspection.id)
+        state = self.repo._point(inspection.point_id)
+        return all((at, iid) <= mine for iid, at in state.submitted.items())
+
+    def touch_point(self, point_id: int) -> None:
+        self.repo._stamp("point", self.repo._point(point_id).row)
 
 
 def apply_batch(
