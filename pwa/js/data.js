@@ -74,6 +74,17 @@ const groupBy = (rows, key) => {
 };
 export const dueOf = (f) => (f.due_date || f.due_on || '').slice(0, 10);
 
+// A point's latest visit: the server's summary (anyone's, sync-protocol.md "Change rows"),
+// unless one of mine it has not counted yet is later. `by` names a colleague.
+async function lastVisit(p, done, me) {
+  const s = p.last_inspection;
+  const own = done[0];
+  if (s && !(own && own.id !== s.id && Date.parse(own.submitted_at) > Date.parse(s.submitted_at))) {
+    return { ...s, by: s.inspector_id === me?.id ? null : s.inspector };
+  }
+  return own && { ...own, rating: await ratingOf(own), by: null };
+}
+
 export async function pointsOverview() {
   const [points, areaRows, inspections, followups, assignments, cycle, auth, d] = await Promise.all([
     all('points'), all('areas'), all('inspections'), all('followups'), all('assignments'),
@@ -99,15 +110,15 @@ export async function pointsOverview() {
     const tcode = townshipCode(p, areas);
     const ins = insBy.get(p.code) || [];
     const done = ins.filter(counts).sort(byDate);
-    const last = done[0] || null;
+    const last = await lastVisit(p, done, me);
     const fus = fuBy.get(p.code) || [];
     const row = {
-      point: p, last, rating: last ? await ratingOf(last) : null,
+      point: p, last,
       draft: ins.find((i) => i.status === 'draft') || null,
       rejected: ins.some((i) => i._sync?.state === 'rejected' && !i._sync.redrafted),
       followups: fus.length,
       overdue: fus.filter((f) => dueOf(f) && dueOf(f) < d).length,
-      inCycle: cycle ? done.some((i) => i.cycle_id === cycle.id) : done.length > 0,
+      inCycle: cycle ? [...done, last].some((i) => i?.cycle_id === cycle.id) : !!last,
     };
     const groups = sets[isMine(p) ? 'mine' : 'others'];
     if (!groups.has(tcode)) {
@@ -150,10 +161,13 @@ export async function itemLabels(point) {
 }
 
 export async function pointDetail(code) {
-  const [point, ins, fus] = await Promise.all([
+  const [point, ins, fus, auth] = await Promise.all([
     get('points', code), byIndex('inspections', 'point_code', code),
-    byIndex('followups', 'point_code', code),
+    byIndex('followups', 'point_code', code), get('meta', 'auth'),
   ]);
   ins.sort((a, b) => ((a.submitted_at || a.started_at || '') < (b.submitted_at || b.started_at || '') ? 1 : -1));
-  return { point, inspections: ins, followups: fus.filter(isOpenFollowup), today: await today() };
+  // A colleague's latest visit, known from the point's summary only (no record on the phone).
+  const s = point?.last_inspection;
+  const visit = s && !ins.some((i) => i.id === s.id) && await lastVisit(point, [], auth?.v?.user);
+  return { point, inspections: ins, visit, followups: fus.filter(isOpenFollowup), today: await today() };
 }

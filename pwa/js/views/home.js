@@ -14,8 +14,9 @@ export function ratingBadge(code) {
 function row(r, other) {
   const p = r.point;
   const meta = [];
-  meta.push(r.last
-    ? h('span', t('home.last', { date: fmtDate(r.last.submitted_at) }), ' ', ratingBadge(r.rating))
+  const l = r.last;
+  meta.push(l
+    ? h('span', t(l.by ? 'home.last_by' : 'home.last', { date: fmtDate(l.submitted_at), name: l.by }), ' ', ratingBadge(l.rating))
     : h('span.muted', t('home.never')));
   if (r.followups) {
     meta.push(h('span.tag.r-fail', t(r.overdue ? 'home.followups_overdue' : 'home.followups',

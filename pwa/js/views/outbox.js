@@ -123,7 +123,7 @@ export async function render() {
     const res = await sync({ force: true });
     btn.disabled = false;
     if (!res.ok) toast(errText(res.code) === res.code ? t('sync.fail.other') : errText(res.code));
-    render();
+    if (location.hash.startsWith('#/outbox')) render(); // not over the screen the user went on to
   } }, t('outbox.sync_now'));
   const items = recs.map((r) => {
     let s = r._sync || { state: 'pending' };

@@ -37,17 +37,23 @@ export function followupLine(f, labels, today) {
 
 export async function render(pointCode) {
   code = pointCode || code;
-  const { point, inspections, followups, today } = await pointDetail(code);
+  const { point, inspections, visit, followups, today } = await pointDetail(code);
   if (!point) { mount(h('h2', t('point.not_found'))); return; }
   const tpl = await templateFor(point);
   const labels = await itemLabels(point);
   const draft = inspections.find((i) => i.status === 'draft');
   const done = inspections.filter((i) => i.status === 'submitted');
   const inactive = point.active === false;
-  const history = await Promise.all(done.map(async (i) => h('li',
+  const history = await Promise.all(done.map(async (i) => [i.submitted_at, h('li',
     h('a.hist', { href: `#/form/${i.id}` },
       h('span', fmtDate(i.submitted_at)), ' ', ratingBadge(await ratingOf(i)), ' ',
-      i._sync ? syncBadge(i._sync.state) : h('span.tag.done', t('sync.state.sent'))))));
+      i._sync ? syncBadge(i._sync.state) : h('span.tag.done', t('sync.state.sent'))))]));
+  // A colleague's visit: the server's summary only, no record to open.
+  if (visit) {
+    history.push([visit.submitted_at, h('li.hist', h('span', fmtDate(visit.submitted_at)), ' ',
+      ratingBadge(visit.rating), ' ', visit.by && h('span.muted', t('point.by', { name: visit.by })))]);
+    history.sort((a, b) => Date.parse(b[0]) - Date.parse(a[0]));
+  }
   const phone = point.manager_phone;
   const facts = [
     [t('point.code'), point.code],
@@ -73,7 +79,7 @@ export async function render(pointCode) {
     followups.length ? h('ul.plain.fus', followups.map((f) => followupLine(f, labels, today)))
       : h('p.muted', t('point.no_followups')),
     h('h3', t('point.history')),
-    done.length ? h('ul.plain.hists', history) : h('p.muted', t('home.never')),
+    history.length ? h('ul.plain.hists', history.map((x) => x[1])) : h('p.muted', t('home.never')),
   );
 }
 
