@@ -24,11 +24,12 @@ MISSING_PAGE = 100  # records read at a time
 
 
 def missing_blobs(session: Session, user_id: int) -> list[str]:
-    """Photos this user's records name that the server does not hold complete yet, those of
-    the oldest records first. Every record still waiting for evidence names at least one
-    missing photo, so reading records a page at a time and stopping at MAX_MISSING bounds the
-    work even for a device with a long backlog."""
-    missing: set[str] = set()
+    """Photos this user's records name that the server does not hold complete yet: those of
+    the oldest records first (by creation), at most MAX_MISSING, listed in hash order. Every
+    record still waiting for evidence names at least one missing photo, so reading records a
+    page at a time and stopping at MAX_MISSING bounds the work even for a device with a long
+    backlog."""
+    missing: list[str] = []  # in the order of the records naming them
     seen: set[str] = set()
     offset = 0
     while len(missing) < MAX_MISSING:
@@ -40,21 +41,25 @@ def missing_blobs(session: Session, user_id: int) -> list[str]:
             .limit(MISSING_PAGE)
         ).all()
         offset += len(rows)
-        shas = sorted({p["sha256"] for photos in rows for p in (photos or [])} - seen)
-        seen.update(shas)
+        named = list(dict.fromkeys(p["sha256"] for photos in rows for p in (photos or [])))
+        named = [s for s in named if s not in seen]
+        seen.update(named)
         # In slices: a bound on SQL variables per query, and PostgreSQL's driver prepares a
         # short query much faster than one with thousands of parameters.
+        shas = sorted(named)
+        done: set[str] = set()
         for start in range(0, len(shas), CHUNK):
             part = shas[start : start + CHUNK]
-            done = set(
+            done.update(
                 session.exec(
                     select(Blob.sha256).where(Blob.sha256.in_(part), Blob.complete.is_(True))
                 )
             )
-            missing.update(s for s in part if s not in done)
+        missing.extend(s for s in named if s not in done)
         if len(rows) < MISSING_PAGE:
             break
-    return sorted(missing)[:MAX_MISSING]
+    # cut by age (a page's last records may overshoot the limit), then list by hash
+    return sorted(missing[:MAX_MISSING])
 
 
 async def sync(request: Request):

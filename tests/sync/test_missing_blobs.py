@@ -38,3 +38,20 @@ def test_a_backlog_is_asked_for_in_bounded_slices_oldest_first(client, demo, eng
         assert len(asked) < 10
     assert sorted(s for part in asked for s in part) == sorted(photos)
     assert set(asked[0]) <= order[0] | order[1], "the oldest records' photos come first"
+
+
+def test_the_limit_cuts_by_age_not_by_hash(client, demo, engine, monkeypatch):
+    """The page that crosses the limit holds older and newer records: the older ones' photos
+    are the ones kept."""
+    monkeypatch.setattr(api_sync, "MAX_MISSING", 4)
+    monkeypatch.setattr(api_sync, "MISSING_PAGE", 2)
+    h = login(client)
+    code, version = village(engine)
+    order: list[set[str]] = []
+    for n in range(2):
+        datas = [f"cut {n}-{i}".encode() * 50 for i in range(3)]  # by hash, a newer one sorts first
+        order.append({hashlib.sha256(d).hexdigest() for d in datas})
+        sync(client, h, op(submitted(record(code, version, photos=[_photo(d) for d in datas]))))
+    wanted = sync(client, h)["missing_blobs"]
+    assert len(wanted) == 4 and wanted == sorted(wanted)
+    assert order[0] <= set(wanted) and len(set(wanted) & order[1]) == 1
