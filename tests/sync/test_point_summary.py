@@ -218,7 +218,6 @@ def test_one_batch_stamps_each_point_once_among_its_other_writes(client, engine,
         seqs += [r.seq for r in s.exec(select(ServicePoint))]
         counter = s.connection().exec_driver_sql("SELECT value FROM change_counter").scalar()
         point_seq = s.exec(select(ServicePoint.seq).where(ServicePoint.code == setup["code"])).one()
-        latest = s.get(Inspection, recs[2]["id"]).seq
     stamped = [q for q in seqs if q]
     assert len(stamped) == len(set(stamped)) and max(stamped) <= counter
     # one number per changed row: three inspections, the point once
