@@ -83,6 +83,16 @@ def _colleague_submits(server, code: str) -> None:
     assert _post(server.url + "/api/sync", body, token)["acks"][0]["status"] == "applied"
 
 
+def _set_active(server, code: str, active: bool) -> None:
+    """Open or close a point as an import does: with a new change number."""
+    server.execute("UPDATE change_counter SET value = value + 1 WHERE id = 1")
+    server.execute(
+        "UPDATE service_point SET active = ?, "
+        "seq = (SELECT value FROM change_counter WHERE id = 1) WHERE code = ?",
+        (int(active), code),
+    )
+
+
 def _sync_now(page) -> None:
     page.goto(page.url.split("#")[0] + "#/outbox")
     page.click("button:has-text('立即同步')")  # disabled till the run ends
@@ -124,22 +134,18 @@ def test_a_colleagues_visit_shows_on_my_list_and_the_point(make_phone, live_serv
     start_inspection(page)
     page.fill("#item-book_volumes input", "1600")
     submit(page)
-    live_server.execute(
-        "UPDATE change_counter SET value = value + 1 WHERE id = 1",
-    )
-    live_server.execute(
-        "UPDATE service_point SET active = 0, "
-        "seq = (SELECT value FROM change_counter WHERE id = 1) WHERE code = ?",
-        (closing,),
-    )
-    phone.context.set_offline(False)
-    page.wait_for_selector("li.rec[data-state=rejected]", timeout=30_000)
-    refused = page.inner_text("li.rec[data-state=rejected]")
-    assert "这个服务点已停用，不再接收新的检查。" in refused and "请联系主管" in refused
-    phone.shot("21-outbox-point-closed")
-    # the phone learnt of the closure in the same sync: off the list, no new inspection
-    assert _home_row(page, closing_name).count() == 0
-    page.goto(page.url.split("#")[0] + f"#/point/{closing}")
-    page.wait_for_selector(f"h2:has-text('{closing_name}')")
-    assert "此服务点已停用" in page.inner_text("main")
-    assert page.locator("button:has-text('开始检查')").is_disabled()
+    try:
+        _set_active(live_server, closing, False)
+        phone.context.set_offline(False)
+        page.wait_for_selector("li.rec[data-state=rejected]", timeout=30_000)
+        refused = page.inner_text("li.rec[data-state=rejected]")
+        assert "这个服务点已停用，不再接收新的检查。" in refused and "请联系主管" in refused
+        phone.shot("21-outbox-point-closed")
+        # the phone learnt of the closure in the same sync: off the list, no new inspection
+        assert _home_row(page, closing_name).count() == 0
+        page.goto(page.url.split("#")[0] + f"#/point/{closing}")
+        page.wait_for_selector(f"h2:has-text('{closing_name}')")
+        assert "此服务点已停用" in page.inner_text("main")
+        assert page.locator("button:has-text('开始检查')").is_disabled()
+    finally:
+        _set_active(live_server, closing, True)  # the server is shared with other tests
