@@ -13,9 +13,9 @@ from server.db import session_scope
 from server.errors import Forbidden, NotFound
 from server.models import Inspection, Quarantine, ServicePoint, SyncConflict, User
 from server.routes.api_common import bad_request, caller_of, json_response, read_json
+from server.services.conflicts import resolve_conflict
 from server.services.devices import Caller
 from server.services.sync_pull import Scope, scope_of
-from server.services.sync_store import resolve_conflict
 from sync.merge import REGISTERS
 
 MAX_LIMIT = 500

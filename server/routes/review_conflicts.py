@@ -1,6 +1,6 @@
 """/review/conflicts: two phones edited the same inspection; a supervisor picks per field.
 
-The choice goes through `sync_store.resolve_conflict`, the same service as
+The choice goes through `conflicts.resolve_conflict`, the same service as
 `POST /api/conflicts/{id}/resolve`, so phones learn the outcome on their next pull.
 """
 
@@ -29,7 +29,7 @@ from server.models import (
 from server.routes import review_values as rv
 from server.routes.web_auth import checked_form, page, render
 from server.services import web_session
-from server.services.sync_store import resolve_conflict
+from server.services.conflicts import resolve_conflict
 from server.services.web_session import Viewer
 
 PAGE_SIZE = 50

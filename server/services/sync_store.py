@@ -47,7 +47,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from server.db import session_scope
-from server.errors import Conflict
 from server.models import (
     Blob,
     FollowUp,
@@ -58,10 +57,9 @@ from server.models import (
     SyncConflict,
     SyncOp,
 )
-from server.services import audit
-from server.services.changes import reserve_seq, stamp
+from server.services.changes import reserve_seq
 from server.services.devices import Caller
-from server.services.inspections import apply_outcome, refresh_outcome, template_for
+from server.services.inspections import apply_outcome, template_for
 from server.services.sync_checks import CHUNK, Checker, Resolved
 from server.services.sync_pull import Scope, Serializer
 from sync import hlc
@@ -75,7 +73,7 @@ log = logging.getLogger("xunjian.sync")
 LOCK_KEY = 0x58554E4A  # "XUNJ": one advisory lock for every sync writer
 SERVER_CLOCK = hlc.Clock("server")
 ATTEMPTS = 5
-_SERVER_ONLY = ("rev", "rating", "result", "evidence_complete", "evidence_pending")
+SERVER_ONLY_FIELDS = ("rev", "rating", "result", "evidence_complete", "evidence_pending")
 _TRANSIENT = (IntegrityError, OperationalError)
 
 INSP = Inspection.__table__
@@ -108,7 +106,7 @@ def lock_writers(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
 
 
-def _dt(value: str | None) -> datetime | None:
+def parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -271,7 +269,7 @@ class BatchRepo:
             return None
         snap = self.snapshot(record_id, row.rev)
         data = self.serializer.record(row, snap)  # type: ignore[arg-type]
-        for key in _SERVER_ONLY:
+        for key in SERVER_ONLY_FIELDS:
             data.pop(key, None)
         return Current(normalize(data), row.rev, dict(row.field_hlc or {}), row.inspector_id)
 
@@ -309,7 +307,8 @@ class BatchRepo:
         row.status = rec["status"]
         row.answers, row.photos, row.gps = rec["answers"], rec["photos"], rec["gps"]
         row.notes = rec["notes"]
-        row.started_at, row.submitted_at = _dt(rec["started_at"]), _dt(rec["submitted_at"])
+        row.started_at = parse_iso(rec["started_at"])
+        row.submitted_at = parse_iso(rec["submitted_at"])
         row.rev, row.field_hlc = rev, result.clocks
         row.updated_at = now
         self.snaps[(op.record_id, rev)] = rec
@@ -586,62 +585,3 @@ def apply_batch(
             careful = True
     assert last is not None
     raise last
-
-
-def resolve_conflict(
-    engine: Engine,
-    conflict_id: int,
-    choices: dict,
-    resolver_id: int,
-    detail: dict | None = None,
-) -> SyncConflict:
-    """Apply a supervisor's choice as a new revision stamped by the server clock, and write
-    the `review.resolve` audit entry (``detail`` plus the new revision), all in one
-    transaction under the writer lock. "Already resolved" is decided inside that transaction:
-    of two supervisors resolving at once, the second gets `already_resolved` (409) and
-    changes nothing. LookupError: no such conflict."""
-    from sync.merge import resolve
-
-    with session_scope(engine, write=True) as session:
-        lock_writers(session)
-        row = session.get(SyncConflict, conflict_id)
-        if row is None:
-            raise LookupError(conflict_id)
-        if row.status != "open":
-            raise Conflict(
-                "该冲突已处理。", "This conflict was already resolved.", code="already_resolved"
-            )
-        insp = session.get(Inspection, row.inspection_id)
-        assert insp is not None
-        serializer = Serializer(session)
-        snap = session.get(InspectionRevision, (insp.id, insp.rev))
-        data = serializer.record(insp, snap.data if snap else None)
-        for key in _SERVER_ONLY:
-            data.pop(key, None)
-        merged, clocks = resolve(
-            normalize(data), dict(insp.field_hlc or {}), choices, SERVER_CLOCK.now().encode()
-        )
-        rev = insp.rev + 1
-        insp.answers, insp.notes, insp.gps = merged["answers"], merged["notes"], merged["gps"]
-        insp.started_at = _dt(merged["started_at"])
-        insp.rev, insp.field_hlc, insp.updated_at = rev, clocks, datetime.now(UTC)
-        session.add(
-            InspectionRevision(
-                inspection_id=insp.id, rev=rev, data=merged, device_id=f"resolved-by-{resolver_id}"
-            )
-        )
-        row.status, row.resolved_by = "resolved", resolver_id
-        row.resolved_at, row.resolution = datetime.now(UTC), {"choices": choices, "rev": rev}
-        session.add(row)
-        session.flush()
-        refresh_outcome(session, insp)
-        stamp(session, insp)
-        audit.record(
-            session,
-            "review.resolve",
-            user_id=resolver_id,
-            target_type="conflict",
-            target_id=conflict_id,
-            detail={**(detail or {}), "rev": rev},
-        )
-        return row

@@ -1,5 +1,5 @@
 """Resolving a conflict is decided and audited inside one locked transaction
-(sync_store.resolve_conflict): two supervisors at once give one new revision, one audit entry
+(conflicts.resolve_conflict): two supervisors at once give one new revision, one audit entry
 and one 409 `already_resolved`, on SQLite and PostgreSQL, through either door (the JSON API
 and the /review page)."""
 
@@ -16,7 +16,7 @@ import server.routes.review_conflicts as review_conflicts
 from server.db import session_scope
 from server.errors import Conflict
 from server.models import AuditLog, Inspection, InspectionRevision, SyncConflict
-from server.services.sync_store import resolve_conflict
+from server.services.conflicts import resolve_conflict
 from tests.server.test_web_auth import csrf_of, web_login
 from tests.sync.helpers import record, village
 from tests.sync.test_api_sync import login, op, sync
