@@ -92,6 +92,17 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def post(self, path: str, body: dict, token: str | None = None) -> dict:
+        """POST JSON to the API, as a second phone would; returns the decoded answer."""
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(
+            self.url + path, json.dumps(body).encode(), headers, method="POST"
+        )
+        with urllib.request.urlopen(req, timeout=10) as res:
+            return json.loads(res.read())
+
     def log_tail(self, n: int = 60) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])

@@ -6,8 +6,6 @@ phone: the outbox says why the server refused it.
 
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 
@@ -20,15 +18,6 @@ pytestmark = pytest.mark.browser
 
 # points other browser tests work on, left alone here
 TAKEN = ("官地", "梁山", "小留", "巨州", "董城")
-
-
-def _post(url: str, body: dict, token: str | None = None) -> dict:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")
-    with urllib.request.urlopen(req, timeout=10) as res:
-        return json.loads(res.read())
 
 
 def _my_points(server, n: int) -> list[tuple[str, str]]:
@@ -46,7 +35,7 @@ def _my_points(server, n: int) -> list[tuple[str, str]]:
 def _colleague_submits(server, code: str) -> None:
     device = "d-colleague-" + uuid.uuid4().hex[:8]
     login = {"username": "inspector2", "password": PASSWORD, "device_id": device}
-    token = _post(server.url + "/api/auth/login", login)["token"]
+    token = server.post("/api/auth/login", login)["token"]
     (cycle,), (version,) = (
         server.query("SELECT id FROM cycle WHERE current")[0],
         server.query(
@@ -80,7 +69,7 @@ def _colleague_submits(server, code: str) -> None:
         "data": data,
     }
     body = {"protocol": 1, "device_id": device, "cursor": None, "ops": [op]}
-    assert _post(server.url + "/api/sync", body, token)["acks"][0]["status"] == "applied"
+    assert server.post("/api/sync", body, token)["acks"][0]["status"] == "applied"
 
 
 def _set_active(server, code: str, active: bool) -> None:

@@ -8,8 +8,6 @@ ahead. Screenshots land in test-artifacts/screens/.
 from __future__ import annotations
 
 import copy
-import json
-import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -103,20 +101,11 @@ def test_checklist_guards_and_drafts(make_phone):
     assert page.locator(".drafts").count() == 0
 
 
-def _post(url: str, body: dict, token: str | None = None) -> dict:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")
-    with urllib.request.urlopen(req, timeout=10) as res:
-        return json.loads(res.read())
-
-
 def _other_phone_sends(server, op: dict, book_volumes: int) -> None:
     """The same inspector's second phone sends the same record, edited later."""
     device = "d-second-" + uuid.uuid4().hex[:8]
     login = {"username": "inspector", "password": PASSWORD, "device_id": device}
-    token = _post(server.url + "/api/auth/login", login)["token"]
+    token = server.post("/api/auth/login", login)["token"]
     data = copy.deepcopy(op["data"])
     data["answers"]["book_volumes"] = book_volumes
     data["device_id"] = device
@@ -130,7 +119,7 @@ def _other_phone_sends(server, op: dict, book_volumes: int) -> None:
         "data": data,
     }
     body = {"protocol": 1, "device_id": device, "cursor": None, "ops": [sent]}
-    res = _post(server.url + "/api/sync", body, token)
+    res = server.post("/api/sync", body, token)
     assert res["acks"][0]["status"] == "applied"
 
 
