@@ -114,42 +114,19 @@ def test_template_load_refuses_a_bad_file_whole(demo_db, tmp_path, capsys):
 
 def test_template_params_make_a_county_version(demo_db, capsys):
     url = _url(demo_db)
-    assert (
-        main(
-            [
-                "--database-url",
-                url,
-                "template",
-                "params",
-                "village_point",
-                "book_volumes_min=2000",
-                "--county",
-                "610424",
-            ]
-        )
-        == 0
-    )
+
+    def set_param(assignment: str) -> int:
+        args = ["template", "params", "village_point", assignment, "--county", "610424"]
+        return main(["--database-url", url, *args])
+
+    assert set_param("book_volumes_min=2000") == 0
     engine = make_engine(url)
     with Session(engine) as s:
         latest = s.exec(select(TemplateVersion).order_by(TemplateVersion.id.desc())).first()
         assert latest.county_id is not None
         assert latest.content["params"]["book_volumes_min"] == 2000
     engine.dispose()
-    assert (
-        main(
-            [
-                "--database-url",
-                url,
-                "template",
-                "params",
-                "village_point",
-                "no_such_param=1",
-                "--county",
-                "610424",
-            ]
-        )
-        == 1
-    )
+    assert set_param("no_such_param=1") == 1
     assert "no_such_param" in capsys.readouterr().err
 
 
