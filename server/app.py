@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from server.db import engine_from_settings
 from server.errors import AppError
 from server.handlers import error_handlers
+from server.pages.render import build_environment
 from server.routes import route_table
 from server.settings import Settings
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.secret = settings.resolved_secret()
+    app.state.pages = build_environment()
     return app
 
 

@@ -7,28 +7,42 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import select
 
+from server import i18n
 from server.services import audit
 from server.settings import Settings
+
+_LANG = [i18n.DEFAULT_LANG]  # set once per run by main(): --lang, else XUNJIAN_LANG
+
+
+def say(key: str, /, **params: Any) -> str:
+    """A message of the catalog (server/i18n) in this run's language."""
+    return i18n.text(_LANG[0], key, **params)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    _LANG[0] = i18n.normalize_lang(args.lang) or _settings(args).lang
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
         return args.func(args) or 0
     except CliError as exc:
-        print(f"错误 error: {exc}", file=sys.stderr)
+        print(say("cli.error", message=exc.message), file=sys.stderr)
         return 1
 
 
 class CliError(Exception):
-    pass
+    """Ends the command with exit code 1 and a message from the catalog."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.message = say(key, **params)
+        super().__init__(self.message)
 
 
 def _settings(args) -> Settings:
@@ -43,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="xunjian", description="巡检 Xunjian: county library inspections"
     )
     p.add_argument("--database-url", help="overrides XUNJIAN_DATABASE_URL")
+    p.add_argument("--lang", choices=i18n.LANGS, help="language of messages (XUNJIAN_LANG)")
     sub = p.add_subparsers()
 
     s = sub.add_parser("serve", help="run the web server")
@@ -113,7 +128,7 @@ def _open(args, *, write: bool = True):
     settings = _settings(args)
     engine = engine_from_settings(settings)
     if current_revisions(engine) != head_revisions(settings.database_url):
-        raise CliError("数据库结构不是最新，请先运行 run `xunjian db upgrade` first")
+        raise CliError("cli.schema_behind")
     return settings, session_scope(engine, write=write)
 
 
@@ -126,9 +141,9 @@ def cmd_serve(args) -> int:
     settings = _settings(args)
     engine = engine_from_settings(settings)
     if current_revisions(engine) != head_revisions(settings.database_url):
-        raise CliError("数据库结构不是最新，请先运行 run `xunjian db upgrade` (or `xunjian demo`)")
+        raise CliError("cli.schema_behind_serve")
     engine.dispose()
-    print(f"巡检 Xunjian on http://{args.host}:{args.port}/  (database {settings.database_url})")
+    print(say("cli.serving", url=f"http://{args.host}:{args.port}/", db=settings.database_url))
     uvicorn.run(
         "server.app:create_app",
         factory=True,
@@ -146,7 +161,7 @@ def cmd_db_upgrade(args) -> int:
 
     settings = _settings(args)
     upgrade(settings.database_url)
-    print("数据库已是最新 schema at head")
+    print(say("cli.db_at_head"))
     return 0
 
 
@@ -158,7 +173,7 @@ def cmd_demo(args) -> int:
     db = Path(args.db).resolve()
     if db.exists():
         if not args.force:
-            raise CliError(f"{db} 已存在 exists; use --force to replace it")
+            raise CliError("cli.demo_exists", path=db)
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{db}"
@@ -168,15 +183,12 @@ def cmd_demo(args) -> int:
     with session_scope(engine, write=True) as session:
         result = build_demo(session, settings.data_path, password=args.password)
     engine.dispose()
-    print(f"演示数据已建好 demo ready: {db}")
-    print(
-        f"  乾县 Qian County: 16 个镇街, {result.points} 个服务点, "
-        f"{result.inspections} 条2020年检查记录"
-    )
-    print("  账号 accounts (用户名 / 密码):")
+    print(say("cli.demo_ready", path=db))
+    print("  " + say("cli.demo_summary", points=result.points, inspections=result.inspections))
+    print("  " + say("cli.demo_accounts"))
     for username, pw in result.passwords.items():
         print(f"    {username:<11} {pw}")
-    print(f"  运行 run: XUNJIAN_DATABASE_URL={url} xunjian serve")
+    print("  " + say("cli.demo_run", command=f"XUNJIAN_DATABASE_URL={url} xunjian serve"))
     return 0
 
 
@@ -188,9 +200,9 @@ def cmd_user_add(args) -> int:
     with scope as session:
         area = session.exec(select(Area).where(Area.code == args.area)).first()
         if area is None:
-            raise CliError(f"区域代码 {args.area} 不存在 unknown area code")
+            raise CliError("cli.unknown_area", code=args.area)
         if session.exec(select(User).where(User.username == args.username)).first():
-            raise CliError(f"用户 {args.username} 已存在 user exists")
+            raise CliError("cli.user_exists", username=args.username)
         pw = args.password or new_password()
         user = User(
             username=args.username,
@@ -208,12 +220,13 @@ def cmd_user_add(args) -> int:
             target_id=user.id,
             detail={"via": "cli", "role": args.role, "area": args.area},
         )
-    print(f"已添加 added {args.username} ({args.role}, {area.name}); 密码 password: {pw}")
+    role = say(f"role.{args.role}")
+    print(say("cli.user_added", username=args.username, role=role, area=area.name, password=pw))
     return 0
 
 
 def cmd_import_points(args) -> int:
-    from server.services.point_import import import_points
+    from server.services.point_import import ImportFileError, import_points
 
     _, scope = _open(args)
     try:
@@ -234,20 +247,22 @@ def cmd_import_points(args) -> int:
                         "skipped_rows": report.skipped_rows,
                     },
                 )
-    except (ValueError, OSError) as exc:
-        raise CliError(f"{args.file}: {exc}") from None
+    except ImportFileError as exc:
+        raise CliError("cli.file_problem", file=args.file, problem=exc.message(_LANG[0])) from None
+    except OSError as exc:
+        raise CliError("cli.file_problem", file=args.file, problem=exc) from None
     for problem in report.problems:
-        print(problem, file=sys.stderr)
+        print(problem.line(_LANG[0]), file=sys.stderr)
     if not report.written:
-        print(
-            f"未导入 nothing imported: {len(report.bad_rows)} 行有错误 bad row(s); "
-            "改正后重试，或用 --skip-bad 只导入正确的行",
-            file=sys.stderr,
-        )
+        print(say("cli.import_refused", n=len(report.bad_rows)), file=sys.stderr)
         return 1
     print(
-        f"已导入 imported: 新增 {report.created} created, 更新 {report.updated} updated, "
-        f"跳过 {len(report.skipped_rows)} skipped"
+        say(
+            "cli.imported",
+            created=report.created,
+            updated=report.updated,
+            skipped=len(report.skipped_rows),
+        )
     )
     return 0
 
@@ -260,7 +275,7 @@ def cmd_template_load(args) -> int:
     try:
         content = json.loads(args.file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise CliError(f"{args.file}: {exc}") from None
+        raise CliError("cli.file_problem", file=args.file, problem=exc) from None
     _, scope = _open(args)
     try:
         with scope as session:
@@ -268,7 +283,7 @@ def cmd_template_load(args) -> int:
             if args.county:
                 county = session.exec(select(Area).where(Area.code == args.county)).first()
                 if county is None:
-                    raise CliError(f"县代码 {args.county} 不存在 unknown county")
+                    raise CliError("cli.unknown_county", code=args.county)
             version, created = load_template(session, content, county=county, note=args.note)
             if created:
                 audit.record(
@@ -281,9 +296,9 @@ def cmd_template_load(args) -> int:
     except TemplateError as exc:
         for err in exc.errors:
             print(f"  {err}", file=sys.stderr)
-        raise CliError(f"{args.file}: 模板有 {len(exc.errors)} 处错误，未载入 refused") from None
-    word = "已载入新版本 loaded" if created else "内容未变 unchanged"
-    print(f"{word}: {content.get('key')} v{version.version}")
+        raise CliError("cli.template_refused", file=args.file, n=len(exc.errors)) from None
+    key = "cli.template_loaded" if created else "cli.template_unchanged"
+    print(say(key, key=content.get("key"), version=version.version))
     return 0
 
 
@@ -298,13 +313,13 @@ def cmd_template_params(args) -> int:
         try:
             overrides[name] = json.loads(raw)
         except ValueError:
-            raise CliError(f"{pair!r}: 应为 name=number") from None
+            raise CliError("cli.bad_assignment", pair=pair) from None
     _, scope = _open(args)
     try:
         with scope as session:
             county = session.exec(select(Area).where(Area.code == args.county)).first()
             if county is None:
-                raise CliError(f"县代码 {args.county} 不存在 unknown county")
+                raise CliError("cli.unknown_county", code=args.county)
             version, created = set_params(session, args.key, county, overrides)
             if created:
                 audit.record(
@@ -315,10 +330,11 @@ def cmd_template_params(args) -> int:
                     detail={"via": "cli", "params": overrides},
                 )
     except LookupError:
-        raise CliError(f"模板 {args.key} 不存在 unknown template") from None
+        raise CliError("cli.unknown_template", key=args.key) from None
     except (TemplateError, ValueError) as exc:
-        raise CliError(str(exc)) from None
-    print(f"{args.key} v{version.version} ({county.name})" + ("" if created else " unchanged"))
+        raise CliError("cli.params_refused", problem=exc) from None
+    key = "cli.params_set" if created else "cli.params_unchanged"
+    print(say(key, key=args.key, version=version.version, county=county.name))
     return 0
 
 
@@ -335,7 +351,7 @@ def cmd_template_list(args) -> int:
             ).all()
             print(f"{tpl.key}  {tpl.name_zh}")
             for v in versions:
-                scope_note = f"county {v.county_id}" if v.county_id else "default"
+                scope_note = f"county {v.county_id}" if v.county_id else say("cli.template_default")
                 print(f"  v{v.version}  {scope_note}  {v.created_at:%Y-%m-%d}  {v.note}")
     return 0
 
@@ -345,12 +361,12 @@ def cmd_cycle_add(args) -> int:
     from server.services.changes import stamp
 
     if args.end < args.start:
-        raise CliError("结束日期早于开始日期 end is before start")
+        raise CliError("cli.end_before_start")
     _, scope = _open(args)
     with scope as session:
         county = session.exec(select(Area).where(Area.code == args.county)).first()
         if county is None or county.level != "county":
-            raise CliError(f"县代码 {args.county} 不存在 unknown county")
+            raise CliError("cli.unknown_county", code=args.county)
         if args.current:
             for old in session.exec(select(Cycle).where(Cycle.county_id == county.id)):
                 old.current = False
@@ -372,7 +388,7 @@ def cmd_cycle_add(args) -> int:
             target_id=cycle.id,
             detail={"via": "cli", "name": args.name},
         )
-    print(f"已添加考核周期 added cycle: {args.name}")
+    print(say("cli.cycle_added", name=args.name))
     return 0
 
 

@@ -1,35 +1,66 @@
-"""One small error hierarchy; each error carries a code and a message in Chinese and English.
+"""One small error hierarchy; each error carries a machine-readable code and a message key.
 
-One handler turns them into JSON for /api paths and a page elsewhere, so no stack trace
-ever reaches a user.
+The message lives in the catalog (`server/i18n`), never in the raise: the JSON API answers
+with both languages (`message_zh`, `message_en`, so a phone shows its own), a page with the
+reader's one. One handler (`server/handlers.py`) turns every error into one or the other, so
+no stack trace ever reaches a user.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from server import i18n
+
 
 class AppError(Exception):
+    """`key` is a catalog key (`error.<code>` when omitted); `params` fill its placeholders."""
+
     status = 400
     code = "bad_request"
 
     def __init__(
         self,
-        message_zh: str,
-        message_en: str,
+        key: str | None = None,
+        /,
         *,
         code: str | None = None,
         field: str | None = None,
+        status: int | None = None,
         extra: dict | None = None,
+        **params: Any,
     ):
-        super().__init__(message_en)
-        self.message_zh = message_zh
-        self.message_en = message_en
         if code:
             self.code = code
+        if status:
+            self.status = status
+        self.key = key or f"error.{self.code}"
         self.field = field
         self.extra = extra or {}
+        self.params = params
+        super().__init__(f"{self.code}: {self.message('en')}")
+
+    @classmethod
+    def protocol(
+        cls,
+        code: str,
+        field: str | None = None,
+        *,
+        status: int | None = None,
+        extra: dict | None = None,
+        **params: Any,
+    ) -> AppError:
+        """An error whose words are the sync protocol's (`sync/errors.py`)."""
+        return cls(
+            i18n.PROTOCOL + code, code=code, field=field, status=status, extra=extra, **params
+        )
+
+    def message(self, lang: str) -> str:
+        return i18n.text(lang, self.key, field=self.field, **self.params)
 
     def to_dict(self) -> dict:
-        body = {"code": self.code, "message_zh": self.message_zh, "message_en": self.message_en}
+        zh, en = i18n.both(self.key, field=self.field, **self.params)
+        body: dict[str, Any] = {"code": self.code, "message_zh": zh, "message_en": en}
         if self.field:
             body["field"] = self.field
         body.update(self.extra)
@@ -63,9 +94,4 @@ class Conflict(AppError):
 
 class PayloadTooLarge(AppError):
     status = 413
-    code = "too_large"
-
-
-class Unprocessable(AppError):
-    status = 422
-    code = "invalid"
+    code = "body_too_large"

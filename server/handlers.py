@@ -1,4 +1,5 @@
-"""The one error handler: JSON for /api paths, a plain page for people elsewhere."""
+"""The one error handler: JSON (both languages) for /api paths, a page in the reader's
+language for people elsewhere. Never a stack trace."""
 
 from __future__ import annotations
 
@@ -10,17 +11,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from server.errors import AppError
+from server.pages.lang import request_lang
+from server.pages.render import language_helpers
 
 log = logging.getLogger("xunjian")
-
-_HTTP_MESSAGES = {
-    400: ("请求有误", "Bad request"),
-    401: ("请先登录", "Please log in"),
-    403: ("没有权限", "Forbidden"),
-    404: ("找不到该页面或资源", "Not found"),
-    405: ("不支持该请求方法", "Method not allowed"),
-    413: ("内容太大", "Payload too large"),
-}
+HTTP_CODES = (400, 401, 403, 404, 405, 413)
 
 
 def _wants_json(request: Request) -> bool:
@@ -28,42 +23,36 @@ def _wants_json(request: Request) -> bool:
     return path.startswith("/api") or path == "/healthz" or path.endswith(".json")
 
 
-def _respond(request: Request, status: int, body: dict) -> Response:
+def _respond(request: Request, err: AppError) -> Response:
     if _wants_json(request):
-        return JSONResponse(body, status_code=status)
-    err = body["error"]
-    page = (
-        "<!doctype html><html lang='zh-CN'><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>{status}</title><body style='font-family:sans-serif;padding:2rem'>"
-        f"<h1>{status}</h1><p>{html.escape(err['message_zh'])}</p>"
-        f"<p lang='en'>{html.escape(err['message_en'])}</p><p><a href='/'>返回首页 Home</a></p>"
-    )
-    return HTMLResponse(page, status_code=status)
+        return JSONResponse(err.to_dict(), status_code=err.status)
+    lang = request_lang(request)
+    message = err.message(lang)
+    try:
+        template = request.app.state.pages.get_template("error.html")
+        context = {"viewer": None, "csrf": "", "here": "/", **language_helpers(lang)}
+        body = template.render({**context, "status": err.status, "message": message})
+    except Exception:  # the error page must never fail in turn
+        log.exception("error page failed; answering in plain HTML")
+        body = f"<!doctype html><meta charset=utf-8><h1>{err.status}</h1><p>{html.escape(message)}"
+    return HTMLResponse(body, status_code=err.status, headers={"Cache-Control": "no-store"})
 
 
 async def app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return _respond(request, exc.status, exc.to_dict())
+    return _respond(request, exc)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    zh, en = _HTTP_MESSAGES.get(exc.status_code, ("请求失败", "Request failed"))
-    body = {"error": {"code": f"http_{exc.status_code}", "message_zh": zh, "message_en": en}}
-    return _respond(request, exc.status_code, body)
+    status = exc.status_code
+    key = f"error.http_{status}" if status in HTTP_CODES else "error.http_other"
+    return _respond(request, AppError(key, code=f"http_{status}", status=status))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    body = {
-        "error": {
-            "code": "internal",
-            "message_zh": "服务器内部错误，已记录。请稍后重试。",
-            "message_en": "Internal server error. It has been logged; please retry later.",
-        }
-    }
-    return _respond(request, 500, body)
+    return _respond(request, AppError(code="internal", status=500))
 
 
 def error_handlers() -> dict:

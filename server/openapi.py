@@ -240,7 +240,7 @@ def _paths() -> dict:
             "post": _op(
                 "Revoke a device (lost phone)",
                 _json(OBJ),
-                errors=(401, 403, 404),
+                errors=(401, 404),
                 params=[_path_param("device_id", {"type": "string"})],
             )
         },

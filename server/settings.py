@@ -37,6 +37,15 @@ class Settings:
     token_days: int = _setting(60, "How long a device token stays valid, in days.")
     sync_page_size: int = _setting(500, "Most changes one /api/sync reply carries.")
     log_level: str = _setting("info", "Log level for the server.")
+    lang: str = _setting(
+        "zh-CN",
+        "Language of the command line, and of the office pages for a reader who chose none "
+        "(zh-CN or en).",
+    )
+
+    def __post_init__(self) -> None:
+        if self.lang not in ("zh-CN", "en"):
+            raise SystemExit(f"{ENV_PREFIX}LANG must be zh-CN or en, got {self.lang!r}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -61,10 +70,6 @@ class Settings:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
     def resolved_secret(self) -> str:
         """The configured secret, else one generated once and kept beside the photos."""

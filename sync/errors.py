@@ -23,6 +23,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "一次最多同步 {max_ops} 条记录，请分批发送。",
         "At most {max_ops} operations per request; send them in smaller batches.",
     ),
+    "body_too_large": (
+        "一次发送的内容太多（上限 {max_mb} MB），请分批发送。",
+        "The request body is too large (limit {max_mb} MB); send it in smaller batches.",
+    ),
     "device_mismatch": (
         "此登录凭证属于另一台设备。",
         "This token was issued to a different device.",

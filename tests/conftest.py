@@ -6,6 +6,7 @@ other's rows. Where it is absent the postgres half skips and says why.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -19,11 +20,11 @@ from server.app import create_app
 from server.db import make_engine
 from server.migrate import head_revisions, upgrade
 from server.settings import Settings
+from tests.logins import DEMO_PASSWORD, api_login, web_login
 
 PG_ADMIN_URL = os.environ.get(
     "XUNJIAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-DEMO_PASSWORD = "demo-pass-2020"
 
 
 def _pg_admin_url() -> tuple[str | None, str]:
@@ -133,6 +134,21 @@ def demo(engine, settings):
 
     with session_scope(engine, write=True) as session:
         return build_demo(session, settings.data_path, password=DEMO_PASSWORD)
+
+
+@pytest.fixture
+def login(client, demo):
+    """login(username="inspector", device="d-1") -> the headers of a phone logged in to the
+    demo."""
+    return functools.partial(api_login, client)
+
+
+@pytest.fixture
+def office(client, demo):
+    """The in-process client, logged in to the office pages as the demo's supervisor."""
+    r = web_login(client)
+    assert r.status_code == 303, r.text
+    return client
 
 
 def pytest_report_header(config):

@@ -20,6 +20,7 @@ class User(SQLModel, table=True):
     area_id: int = Field(foreign_key="area.id", index=True)
     phone: str | None = Field(default=None, max_length=32)
     active: bool = True
+    lang: str | None = Field(default=None, max_length=8)  # zh-CN | en; None: the default
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(False))
 
 
@@ -28,7 +29,9 @@ class Device(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="user.id", index=True)
-    name: str = Field(default="", max_length=128)
+    name: str = Field(default="", max_length=128)  # what the inspector called it, if anything
+    user_agent: str | None = Field(default=None, max_length=512)  # at login
+    model: str | None = Field(default=None, max_length=64)  # Sec-CH-UA-Model at login
     token_hash: str | None = Field(default=None, index=True, unique=True, max_length=64)
     token_expires_at: datetime | None = Field(default=None, sa_column=tz_column())
     revoked_at: datetime | None = Field(default=None, sa_column=tz_column())

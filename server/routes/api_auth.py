@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
 
 from server.db import session_scope
-from server.errors import Forbidden, NotFound
-from server.models import Area, Device, User
+from server.models import Area, Device
 from server.routes.api_common import bad_request, caller_of, json_response, need_field, read_json
-from server.services import devices
-from server.services.sync_pull import scope_of
+from server.services import device_admin, devices
+from server.services.scope import scope_of
 from sync.hlc import valid_node
 from sync.messages import PROTOCOL
 
@@ -95,11 +93,12 @@ async def logout(request: Request):
     return json_response(request, {"revoked": True})
 
 
-def _device_json(d: Device, user: User) -> dict:
+def _device_json(row: device_admin.DeviceRow) -> dict:
+    d = row.device
     return {
         "id": d.id,
         "name": d.name,
-        "user": user.username,
+        "user": row.user.username,
         "created_at": _iso(d.created_at),
         "last_seen_at": _iso(d.last_seen_at),
         "expires_at": _iso(d.token_expires_at),
@@ -113,12 +112,8 @@ async def list_devices(request: Request):
 
     def run() -> dict:
         with session_scope(request.app.state.engine) as session:
-            q = select(Device, User).join(User, User.id == Device.user_id)
-            if caller.user.role == "inspector":
-                q = q.where(User.id == caller.user.id)
-            else:
-                q = q.where(User.area_id.in_(list(scope_of(session, caller).subtree)))
-            return {"devices": [_device_json(d, u) for d, u in session.exec(q.order_by(Device.id))]}
+            rows = device_admin.in_scope(session, scope_of(session, caller.user))
+            return {"devices": [_device_json(r) for r in rows]}
 
     return json_response(request, await run_in_threadpool(run))
 
@@ -129,16 +124,9 @@ async def revoke_device(request: Request):
 
     def run() -> dict:
         with session_scope(request.app.state.engine, write=True) as session:
-            device = session.get(Device, device_id)
-            owner = session.get(User, device.user_id) if device else None
-            if device is None or owner is None:
-                raise NotFound("找不到该设备。", "No such device.")
-            mine = owner.id == caller.user.id
-            subtree = scope_of(session, caller).subtree
-            if not mine and (caller.user.role == "inspector" or owner.area_id not in subtree):
-                raise Forbidden("无权注销此设备。", "You may not sign out this device.")
-            devices.revoke(session, device, caller.user.id)
-            return _device_json(device, owner)
+            scope = scope_of(session, caller.user)
+            row, _ = device_admin.revoke(session, scope, device_id, via="api")
+            return _device_json(row)
 
     return json_response(request, await run_in_threadpool(run))
 

@@ -13,7 +13,6 @@ from server.errors import AppError, NotFound
 from server.routes.api_common import bad_request, caller_of, json_response
 from server.services import blob_upload
 from server.services.blobstore import blob_path, is_sha256
-from sync.errors import render
 
 
 def _sha(request: Request) -> str:
@@ -31,10 +30,7 @@ def _error(exc: blob_upload.UploadError) -> AppError:
     params = dict(exc.params)
     if exc.code == "too_large":
         params.update(size_mb=_mb(int(params["size"])), max_mb=_mb(int(params["max_bytes"])))
-    zh, en = render(exc.code, **params)
-    err = AppError(zh, en, code=exc.code, extra=dict(exc.params))
-    err.status = exc.status
-    return err
+    return AppError.protocol(exc.code, status=exc.status, extra=dict(exc.params), **params)
 
 
 async def blob_status(request: Request):
@@ -87,7 +83,7 @@ async def get_blob(request: Request):
     sha = _sha(request)
     path: Path = blob_path(request.app.state.settings.data_path, sha)
     if not path.exists():
-        raise NotFound("照片尚未上传。", "This photo has not been uploaded yet.")
+        raise NotFound("error.photo_not_uploaded")
     return FileResponse(
         path,
         media_type="image/jpeg",

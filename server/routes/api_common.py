@@ -12,17 +12,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.db import session_scope
-from server.errors import BadRequest, PayloadTooLarge
+from server.errors import AppError, BadRequest, PayloadTooLarge
 from server.services.devices import Caller, authenticate
-from sync.errors import render
 
 MAX_JSON_BYTES = 16 * 1024 * 1024  # after decompression: a 500-op batch is ~1-2 MB
 GZIP_MIN = 1024
 
 
-def bad_request(code: str, field: str | None = None, **params: Any) -> BadRequest:
-    zh, en = render(code, field=field, **params)
-    return BadRequest(zh, en, code=code, field=field)
+def bad_request(code: str, field: str | None = None, **params: Any) -> AppError:
+    """A 400 in the protocol's own words (`sync/errors.py`)."""
+    return BadRequest.protocol(code, field, **params)
+
+
+def body_too_large() -> AppError:
+    return PayloadTooLarge.protocol(
+        "body_too_large", max_mb=MAX_JSON_BYTES // 1_048_576, extra={"max_bytes": MAX_JSON_BYTES}
+    )
 
 
 def _gunzip(raw: bytes) -> bytes:
@@ -32,7 +37,7 @@ def _gunzip(raw: bytes) -> bytes:
     except zlib.error:
         raise bad_request("bad_gzip") from None
     if len(out) > MAX_JSON_BYTES or d.unconsumed_tail:
-        raise PayloadTooLarge("请求内容太大。", "The request body is too large.", code="too_large")
+        raise body_too_large()
     if not d.eof:
         raise bad_request("bad_gzip")
     return out
@@ -44,9 +49,7 @@ async def read_json(request: Request) -> Any:
     async for chunk in request.stream():
         raw.extend(chunk)
         if len(raw) > MAX_JSON_BYTES:
-            raise PayloadTooLarge(
-                "请求内容太大。", "The request body is too large.", code="too_large"
-            )
+            raise body_too_large()
     body = bytes(raw)
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding == "gzip":

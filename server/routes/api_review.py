@@ -15,7 +15,7 @@ from server.models import Inspection, Quarantine, ServicePoint, SyncConflict, Us
 from server.routes.api_common import bad_request, caller_of, json_response, read_json
 from server.services.conflicts import resolve_conflict
 from server.services.devices import Caller
-from server.services.sync_pull import Scope, scope_of
+from server.services.scope import Scope, scope_of
 from sync.merge import REGISTERS
 
 MAX_LIMIT = 500
@@ -29,7 +29,7 @@ def _iso(dt: datetime | None) -> str | None:
 
 def _supervisor(caller: Caller) -> None:
     if caller.user.role not in ("supervisor", "admin"):
-        raise Forbidden("只有主管可以查看。", "Only supervisors may see this.")
+        raise Forbidden("error.supervisors_only")
 
 
 def _limit(request: Request) -> tuple[int, int]:
@@ -81,7 +81,7 @@ async def list_conflicts(request: Request):
 
     def run() -> dict:
         with session_scope(request.app.state.engine) as session:
-            q = _conflicts_query(scope_of(session, caller))
+            q = _conflicts_query(scope_of(session, caller.user))
             if status != "all":
                 q = q.where(SyncConflict.status == status)
             rows = session.exec(q.order_by(SyncConflict.id).offset(offset).limit(limit)).all()
@@ -91,10 +91,10 @@ async def list_conflicts(request: Request):
 
 
 def _one(session: Session, caller: Caller, cid: int) -> tuple:
-    q = _conflicts_query(scope_of(session, caller)).where(SyncConflict.id == cid)
+    q = _conflicts_query(scope_of(session, caller.user)).where(SyncConflict.id == cid)
     row = session.exec(q).first()
     if row is None:
-        raise NotFound("找不到该冲突记录。", "No such conflict.")
+        raise NotFound("error.conflict_not_found")
     return row
 
 
@@ -102,7 +102,7 @@ def _cid(request: Request) -> int:
     try:
         return int(request.path_params["conflict_id"])
     except ValueError:
-        raise NotFound("找不到该冲突记录。", "No such conflict.") from None
+        raise NotFound("error.conflict_not_found") from None
 
 
 async def get_conflict(request: Request):
@@ -164,7 +164,7 @@ async def list_quarantine(request: Request):
             if caller.user.role == "inspector":
                 q = q.where(Quarantine.user_id == caller.user.id)
             else:
-                q = q.where(User.area_id.in_(list(scope_of(session, caller).subtree)))
+                q = q.where(User.area_id.in_(list(scope_of(session, caller.user).subtree)))
             if request.query_params.get("code"):
                 q = q.where(Quarantine.code == request.query_params["code"])
             rows = session.exec(q.order_by(Quarantine.id).offset(offset).limit(limit)).all()

@@ -13,10 +13,11 @@ from server.db import session_scope
 from server.errors import Forbidden
 from server.models import Blob, Inspection
 from server.routes.api_common import bad_request, caller_of, json_response, read_json
+from server.services.scope import scope_of
 from server.services.sync_checks import CHUNK
-from server.services.sync_pull import make_cursor, parse_cursor, pull, scope_of
+from server.services.sync_pull import make_cursor, parse_cursor, pull
 from server.services.sync_store import apply_batch
-from sync.errors import MessageError, render
+from sync.errors import MessageError
 from sync.messages import SyncRequest, SyncResponse
 
 MAX_MISSING = 500
@@ -79,12 +80,11 @@ async def sync(request: Request):
             max_ops=settings.sync_page_size,
         ) from None
     if req.device_id != caller.device.id:
-        zh, en = render("device_mismatch")
-        raise Forbidden(zh, en, code="device_mismatch", field="device_id")
+        raise Forbidden.protocol("device_mismatch", "device_id")
 
     def run() -> dict:
         with session_scope(engine) as session:
-            scope = scope_of(session, caller)
+            scope = scope_of(session, caller.user)
         applied = apply_batch(engine, caller, scope, req.ops)
         acks = [ack for ack, _ in applied]
         echo_free = {(ack.record_id, ack.rev) for ack, same in applied if same}

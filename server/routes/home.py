@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
-from server.models import Area, Cycle, Inspection
-from server.routes.web_auth import current_viewer, render
-from server.services.rollups import cycle_rollup
+from server.db import session_scope
+from server.pages.guard import current_viewer
+from server.pages.render import render
+from server.services.rollups import latest_with_data
 
 
-async def home(request: Request):
+async def home(request: Request) -> Response:
     def load() -> dict:
-        with Session(request.app.state.engine) as session:
-            county = session.exec(select(Area).where(Area.level == "county")).first()
-            cycle = session.exec(
-                select(Cycle)
-                .join(Inspection, Inspection.cycle_id == Cycle.id)
-                .where(Inspection.status == "submitted")
-                .order_by(Cycle.year.desc())
-            ).first()
-            rollup = cycle_rollup(session, cycle) if cycle else None
+        with session_scope(request.app.state.engine) as db:
+            county, cycle, rollup = latest_with_data(db)
         return {"county": county, "cycle": cycle, "rollup": rollup}
 
     context = await run_in_threadpool(load)

@@ -19,7 +19,6 @@ from server.errors import NotFound
 from server.models import (
     Blob,
     ChecklistTemplate,
-    Device,
     Inspection,
     Quarantine,
     ServicePoint,
@@ -27,10 +26,11 @@ from server.models import (
     TemplateVersion,
     User,
 )
+from server.pages import format as fmt
+from server.pages.guard import checked_form, page, page_number
+from server.pages.render import render
 from server.routes import review_conflicts
-from server.routes import review_values as rv
-from server.routes.web_auth import checked_form, page, render
-from server.services import audit, devices, web_session
+from server.services import device_admin
 from server.services.blobstore import blob_path, is_sha256
 from server.services.web_session import Viewer
 
@@ -39,22 +39,11 @@ PAGE_SIZE = 100
 INLINE_IMAGES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 
 
-def _subtree(db: Session, who: Viewer) -> list[int]:
-    return list(web_session.scope_for(db, who).subtree)
-
-
-def _page_number(request: Request) -> int:
-    try:
-        return max(1, min(10_000, int(request.query_params.get("page", 1))))
-    except ValueError:
-        return 1
-
-
 @page
 async def overview(request: Request, who: Viewer) -> Response:
     def run() -> dict:
         with session_scope(request.app.state.engine) as db:
-            subtree = _subtree(db, who)
+            subtree = who.scope.areas()
             points = select(ServicePoint.id).where(ServicePoint.township_id.in_(subtree))
             open_conflicts = db.exec(
                 select(func.count())
@@ -68,12 +57,8 @@ async def overview(request: Request, who: Viewer) -> Response:
                 .join(User, User.id == Quarantine.user_id)
                 .where(User.area_id.in_(subtree))
             ).one()
-            device_rows = db.exec(
-                select(Device)
-                .join(User, User.id == Device.user_id)
-                .where(User.area_id.in_(subtree))
-            ).all()
-        active = sum(1 for d in device_rows if _token_state(d)[0] == "active")
+            device_rows = device_admin.in_scope(db, who.scope)
+        active = sum(1 for d in device_rows if d.state == "active")
         return {
             "open_conflicts": open_conflicts,
             "quarantined": quarantined,
@@ -86,7 +71,7 @@ async def overview(request: Request, who: Viewer) -> Response:
 
 @page
 async def quarantine(request: Request, who: Viewer) -> Response:
-    page_no = _page_number(request)
+    page_no = page_number(request)
 
     def run() -> list[dict]:
         with session_scope(request.app.state.engine) as db:
@@ -94,7 +79,7 @@ async def quarantine(request: Request, who: Viewer) -> Response:
                 select(Quarantine, User, ServicePoint.name)
                 .join(User, User.id == Quarantine.user_id)
                 .outerjoin(ServicePoint, ServicePoint.code == Quarantine.point_code)
-                .where(User.area_id.in_(_subtree(db, who)))
+                .where(User.area_id.in_(who.scope.areas()))
                 .order_by(Quarantine.created_at.desc(), Quarantine.id.desc())
                 .offset((page_no - 1) * PAGE_SIZE)
                 .limit(PAGE_SIZE + 1)
@@ -106,9 +91,8 @@ async def quarantine(request: Request, who: Viewer) -> Response:
                 "q": r,
                 "user": user,
                 "point_name": point_name,
-                "field_label": _field_label(templates, r),
-                "when": rv.local_time(r.created_at),
-                "raw": rv.pretty_json(r.raw),
+                "template": _field_template(templates, r),
+                "raw": fmt.pretty_json(r.raw),
             }
             for r, user, point_name in rows
         ]
@@ -140,79 +124,44 @@ def _templates_named(db: Session, rows: list[Quarantine]) -> dict[tuple[str, int
     ).all()
     out = {}
     for key, version, content in found:
-        if (key, version) in refs and (template := rv.template_of(content)) is not None:
+        if (key, version) in refs and (template := fmt.template_of(content)) is not None:
             out[(key, version)] = template
     return out
 
 
-def _field_label(templates: dict, q: Quarantine) -> tuple[str, str] | None:
+def _field_template(templates: dict, q: Quarantine) -> Template | None:
+    """The checklist that names a quarantined op's field, when it is one of its items."""
     ref = _template_ref(q)
-    if not q.field or ref not in templates or rv.item_of(templates[ref], q.field) is None:
+    if not q.field or ref not in templates or fmt.item_of(templates[ref], q.field) is None:
         return None
-    return rv.label(templates[ref], q.field)
+    return templates[ref]
 
 
 def _aware(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
 
 
-def _token_state(d: Device) -> tuple[str, str]:
-    """(state, since/until) of a device's token: active, expired, revoked or none."""
-    if d.revoked_at is not None:
-        return "revoked", rv.local_time(d.revoked_at)
-    if not d.token_hash:
-        return "none", ""
-    expires = _aware(d.token_expires_at)
-    if expires is not None and expires < datetime.now(UTC):
-        return "expired", rv.local_time(expires)
-    return "active", rv.local_time(expires)
-
-
-def _device_view(d: Device, user: User) -> dict:
-    state, when = _token_state(d)
-    return {
-        "d": d,
-        "user": user,
-        "state": state,
-        "state_when": when,
-        "last_seen": rv.local_time(d.last_seen_at),
-    }
-
-
 @page
 async def device_list(request: Request, who: Viewer) -> Response:
-    def run() -> list[dict]:
+    def run() -> list[device_admin.DeviceRow]:
         with session_scope(request.app.state.engine) as db:
-            q = (
-                select(Device, User)
-                .join(User, User.id == Device.user_id)
-                .where(User.area_id.in_(_subtree(db, who)))
-                .order_by(Device.last_seen_at.desc().nulls_last(), Device.id)
-            )
-            return [_device_view(d, u) for d, u in db.exec(q).all()]
+            return device_admin.in_scope(db, who.scope)
 
-    ctx = {"rows": await run_in_threadpool(run), "notice": request.query_params.get("notice")}
-    return render(request, "review/devices.html", ctx, who=who)
-
-
-def _device_in_scope(db: Session, who: Viewer, device_id: str) -> tuple[Device, User]:
-    device = db.get(Device, device_id)
-    owner = db.get(User, device.user_id) if device else None
-    if device is None or owner is None or owner.area_id not in _subtree(db, who):
-        raise NotFound("找不到该设备。", "No such device.")
-    return device, owner
+    rows = await run_in_threadpool(run)
+    context = {"rows": rows, "notice": request.query_params.get("notice")}
+    return render(request, "review/devices.html", context, who=who)
 
 
 @page
 async def revoke_confirm(request: Request, who: Viewer) -> Response:
     device_id = request.path_params["device_id"]
 
-    def run() -> dict:
+    def run() -> device_admin.DeviceRow:
         with session_scope(request.app.state.engine) as db:
-            return _device_view(*_device_in_scope(db, who, device_id))
+            return device_admin.one(db, who.scope, device_id)
 
-    ctx = {"row": await run_in_threadpool(run)}
-    return render(request, "review/device_revoke.html", ctx, who=who)
+    context = {"row": await run_in_threadpool(run)}
+    return render(request, "review/device_revoke.html", context, who=who)
 
 
 @page
@@ -222,20 +171,7 @@ async def revoke_device(request: Request, who: Viewer) -> Response:
 
     def run() -> bool:
         with session_scope(request.app.state.engine, write=True) as db:
-            device, owner = _device_in_scope(db, who, device_id)
-            if device.revoked_at is not None:
-                return False
-            devices.revoke(db, device, who.user.id)
-            audit.record(
-                db,
-                "review.revoke_device",
-                user_id=who.user.id,
-                device_id=device.id,
-                target_type="device",
-                target_id=device.id,
-                detail={"owner": owner.username},
-            )
-            return True
+            return device_admin.revoke(db, who.scope, device_id, via="web")[1]
 
     done = await run_in_threadpool(run)
     notice = "revoked" if done else "already_revoked"
@@ -246,7 +182,7 @@ async def revoke_device(request: Request, who: Viewer) -> Response:
 async def photo(request: Request, who: Viewer) -> Response:
     """A complete photo from the blob store (thumbnails on the conflict page)."""
     sha = request.path_params["sha256"]
-    missing = NotFound("照片尚未上传完整。", "This photo has not been fully uploaded.")
+    missing = NotFound("error.photo_incomplete")
     if not is_sha256(sha):
         raise missing
 

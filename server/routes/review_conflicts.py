@@ -26,9 +26,9 @@ from server.models import (
     TemplateVersion,
     User,
 )
-from server.routes import review_values as rv
-from server.routes.web_auth import checked_form, page, render
-from server.services import web_session
+from server.pages import format as fmt
+from server.pages.guard import checked_form, page, page_number
+from server.pages.render import render
 from server.services.conflicts import resolve_conflict
 from server.services.web_session import Viewer
 
@@ -38,26 +38,18 @@ SIDES = ("keep", "server", "client")
 
 
 def _not_found() -> NotFound:
-    return NotFound("找不到该冲突记录。", "No such conflict.")
-
-
-def _page_number(request: Request) -> int:
-    try:
-        return max(1, min(10_000, int(request.query_params.get("page", 1))))
-    except ValueError:
-        return 1
+    return NotFound("error.conflict_not_found")
 
 
 def _in_scope(db: Session, who: Viewer):
     """Conflicts on inspections of service points in the viewer's area subtree."""
-    scope = web_session.scope_for(db, who)
     return (
         select(SyncConflict, ServicePoint, User, TemplateVersion)
         .join(Inspection, Inspection.id == SyncConflict.inspection_id)
         .join(ServicePoint, ServicePoint.id == Inspection.point_id)
         .join(User, User.id == SyncConflict.user_id)
         .join(TemplateVersion, TemplateVersion.id == Inspection.template_version_id)
-        .where(ServicePoint.township_id.in_(list(scope.subtree)))
+        .where(who.scope.points_here())
     )
 
 
@@ -65,7 +57,7 @@ def _in_scope(db: Session, who: Viewer):
 async def conflict_list(request: Request, who: Viewer) -> Response:
     status = request.query_params.get("status", "open")
     status = status if status in STATUSES else "open"
-    page_no = _page_number(request)
+    page_no = page_number(request)
 
     def run() -> list[dict]:
         with session_scope(request.app.state.engine) as db:
@@ -78,16 +70,17 @@ async def conflict_list(request: Request, who: Viewer) -> Response:
         out = []
         for c, point, user, tv in rows:
             if tv.id not in templates:
-                templates[tv.id] = rv.template_of(tv.content)
+                templates[tv.id] = fmt.template_of(tv.content)
             out.append(
                 {
                     "id": c.id,
                     "point": point,
                     "user": user,
                     "device_id": c.device_id,
-                    "when": rv.local_time(c.created_at),
+                    "when": c.created_at,
                     "status": c.status,
-                    "fields": [rv.label(templates[tv.id], f["field"])[0] for f in c.fields],
+                    "template": templates[tv.id],
+                    "paths": [f["field"] for f in c.fields],
                 }
             )
         return out
@@ -109,10 +102,9 @@ async def conflict_list(request: Request, who: Viewer) -> Response:
 @dataclass(frozen=True)
 class FieldRow:
     path: str
-    label: tuple[str, str]
-    server: rv.Shown
-    client: rv.Shown
-    current: rv.Shown
+    server: Any
+    client: Any
+    current: Any
     winner: str
     server_photos: list[dict]
     client_photos: list[dict]
@@ -142,7 +134,7 @@ def _detail(db: Session, who: Viewer, cid: int) -> dict:
     c, point, user, tv = row
     insp = db.get(Inspection, c.inspection_id)
     assert insp is not None
-    template = rv.template_of(tv.content)
+    template = fmt.template_of(tv.content)
     kind = db.get(ChecklistTemplate, tv.template_id)
     current = {
         "answers": insp.answers,
@@ -154,7 +146,7 @@ def _detail(db: Session, who: Viewer, cid: int) -> dict:
         p["sha256"]
         for v in (c.server_version, c.client_version)
         for f in c.fields
-        for p in rv.photos_of(v, f["field"])
+        for p in fmt.photos_of(v, f["field"])
     }
     complete = set(
         db.exec(select(Blob.sha256).where(Blob.sha256.in_(sorted(shas)), Blob.complete)).all()
@@ -167,13 +159,12 @@ def _detail(db: Session, who: Viewer, cid: int) -> dict:
         fields.append(
             FieldRow(
                 path=path,
-                label=rv.label(template, path),
-                server=rv.show(template, path, f["server"]),
-                client=rv.show(template, path, f["client"]),
-                current=rv.show(template, path, rv.field_value(current, path)),
+                server=f["server"],
+                client=f["client"],
+                current=fmt.field_value(current, path),
                 winner=f["winner"],
-                server_photos=_photos(rv.photos_of(c.server_version, path), complete),
-                client_photos=_photos(rv.photos_of(c.client_version, path), complete),
+                server_photos=_photos(fmt.photos_of(c.server_version, path), complete),
+                client_photos=_photos(fmt.photos_of(c.client_version, path), complete),
                 chosen=_chosen(c.resolution, f),
             )
         )
@@ -183,12 +174,11 @@ def _detail(db: Session, who: Viewer, cid: int) -> dict:
         "point": point,
         "inspector": user,
         "inspection": insp,
-        "template_name": kind.name_zh if kind else "",
+        "template": template,
+        "template_name": (kind.name_zh, kind.name_en) if kind else ("", ""),
         "template_version": tv.version,
         "fields": fields,
-        "created": rv.local_time(c.created_at),
         "resolver": resolver,
-        "resolved": rv.local_time(c.resolved_at),
         "new_rev": (c.resolution or {}).get("rev"),
     }
 
@@ -230,12 +220,7 @@ async def conflict_resolve(request: Request, who: Viewer) -> Response:
         for f in conflict.fields:
             side = form.get("pick:" + f["field"])
             if side not in SIDES:
-                raise BadRequest(
-                    "请为每个冲突字段选择一个版本。",
-                    "Choose a version for every conflicting field.",
-                    code="bad_field",
-                    field=f["field"],
-                )
+                raise BadRequest("error.pick_every_field", code="bad_field", field=f["field"])
             sides[f["field"]] = str(side)
         picked = {path: by_path[path][side] for path, side in sides.items() if side != "keep"}
         assert who.user.id is not None

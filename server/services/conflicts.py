@@ -36,9 +36,7 @@ def resolve_conflict(
         if row is None:
             raise LookupError(conflict_id)
         if row.status != "open":
-            raise Conflict(
-                "该冲突已处理。", "This conflict was already resolved.", code="already_resolved"
-            )
+            raise Conflict(code="already_resolved")
         insp = session.get(Inspection, row.inspection_id)
         assert insp is not None
         serializer = Serializer(session)

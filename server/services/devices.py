@@ -17,7 +17,6 @@ from server.errors import Unauthorized
 from server.models import Area, Device, RetiredToken, User
 from server.services import audit
 from server.services.auth import new_token, token_digest, verify_password
-from sync.errors import render
 
 SEEN_EVERY = timedelta(minutes=10)  # last_seen_at is advisory; do not write on every request
 
@@ -34,8 +33,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def unauthorized(code: str) -> Unauthorized:
-    zh, en = render(code)
-    return Unauthorized(zh, en, code=code)
+    return Unauthorized.protocol(code)
 
 
 @dataclass(frozen=True)
@@ -97,8 +95,11 @@ def rotate(session: Session, device: Device, days: int) -> str:
     return token
 
 
-def revoke(session: Session, device: Device, by_user_id: int | None = None) -> None:
-    """Logout or a supervisor's "this phone is lost": the token answers token_revoked."""
+def revoke(
+    session: Session, device: Device, by_user_id: int | None = None, detail: dict | None = None
+) -> None:
+    """Logout or a supervisor's "this phone is lost": the token answers token_revoked.
+    Who may revoke whose device is `device_admin.revoke`'s business."""
     device.revoked_at = _now()
     session.add(device)
     audit.record(
@@ -108,6 +109,7 @@ def revoke(session: Session, device: Device, by_user_id: int | None = None) -> N
         device_id=device.id,
         target_type="device",
         target_id=device.id,
+        detail=detail,
     )
 
 

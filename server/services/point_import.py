@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
+from server.i18n import text
 from server.models import Area, ServicePoint
 from server.services.changes import stamp
 
@@ -51,13 +53,32 @@ _VARIANTS = str.maketrans({"洲": "州", "杨": "阳"})
 
 @dataclass
 class RowProblem:
+    """What is wrong with one field of one row: a catalog key (`import.*`) and its params."""
+
     row: int
     field: str
-    message_zh: str
-    message_en: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
 
-    def __str__(self) -> str:
-        return f"第{self.row}行 row {self.row}, {self.field}: {self.message_zh} / {self.message_en}"
+    def message(self, lang: str) -> str:
+        return text(lang, self.key, **self.params)
+
+    def line(self, lang: str) -> str:
+        """`第3行 township_code：乡镇代码“000”不存在` in the reader's language."""
+        return text(
+            lang, "import.row_problem", row=self.row, field=self.field, message=self.message(lang)
+        )
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read as a register (a catalog key and its params)."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        super().__init__(text("en", key, **params))
+        self.key, self.params = key, params
+
+    def message(self, lang: str) -> str:
+        return text(lang, self.key, **self.params)
 
 
 @dataclass
@@ -95,9 +116,9 @@ def read_rows(path: Path) -> list[dict[str, str]]:
                 continue
         raw = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
     else:
-        raise ValueError(f"unsupported file type {suffix!r}: use .csv or .xlsx")
+        raise ImportFileError("import.unsupported_type", suffix=suffix)
     if not raw:
-        raise ValueError("the file is empty")
+        raise ImportFileError("import.file_empty")
     header = raw[0]
     mapping: dict[int, str] = {}
     for idx, title in enumerate(header):
@@ -106,8 +127,8 @@ def read_rows(path: Path) -> list[dict[str, str]]:
                 mapping[idx] = key
     missing = [c for c in REQUIRED if c not in mapping.values()]
     if missing:
-        raise ValueError(
-            "缺少列 missing column(s): " + ", ".join(f"{c} ({COLUMNS[c][1]})" for c in missing)
+        raise ImportFileError(
+            "import.missing_columns", columns=[f"{c} ({COLUMNS[c][1]})" for c in missing]
         )
     rows = []
     for values in raw[1:]:
@@ -145,8 +166,8 @@ def validate(session: Session, rows: list[dict[str, str]], *, allow_similar: boo
     accepted: list[tuple[int, dict]] = []
     clean: dict[int, dict] = {}
 
-    def bad(row: int, fld: str, zh: str, en: str) -> None:
-        problems.append(RowProblem(row, fld, zh, en))
+    def bad(row: int, fld: str, key: str, **params: Any) -> None:
+        problems.append(RowProblem(row, fld, key, params))
 
     for offset, row in enumerate(rows):
         n = offset + 2
@@ -154,39 +175,32 @@ def validate(session: Session, rows: list[dict[str, str]], *, allow_similar: boo
             continue
         for fld in REQUIRED:
             if not row.get(fld):
-                bad(n, fld, "不能为空", "is required")
+                bad(n, fld, "import.required")
         code, name = row.get("code", ""), row.get("name", "")
         if code and not CODE.match(code):
-            bad(n, "code", f"编码“{code}”格式不对（4–32位数字或字母）", f"bad code {code!r}")
+            bad(n, "code", "import.bad_code", code=code)
         if code in seen_codes:
-            bad(
-                n, "code", f"编码与第{seen_codes[code]}行重复", f"duplicates row {seen_codes[code]}"
-            )
+            bad(n, "code", "import.duplicate_code", other=seen_codes[code])
         elif code:
             seen_codes[code] = n
         kind = KIND_WORDS.get(row.get("kind", "").strip().lower())
         if row.get("kind") and kind is None:
-            bad(
-                n,
-                "kind",
-                f"类型“{row['kind']}”无法识别（村服务点/镇分馆）",
-                f"unknown kind {row['kind']!r} (village / branch)",
-            )
+            bad(n, "kind", "import.unknown_kind", kind=row["kind"])
         tcode = row.get("township_code", "")
         township = townships.get(tcode)
         if tcode and township is None:
-            bad(n, "township_code", f"乡镇代码“{tcode}”不存在", f"unknown township code {tcode!r}")
+            bad(n, "township_code", "import.unknown_township", code=tcode)
         lat, lon = _coord(row, "lat", -90, 90, n, bad), _coord(row, "lon", -180, 180, n, bad)
         if (lat is None) != (lon is None) and not any(
             p.row == n and p.field in {"lat", "lon"} for p in problems
         ):
-            bad(n, "lat", "经纬度须同时填写", "give both latitude and longitude")
+            bad(n, "lat", "import.coords_pair")
         phone = row.get("manager_phone", "").replace(" ", "")
         if phone and not PHONE.match(phone):
-            bad(n, "manager_phone", f"电话“{phone}”格式不对", f"bad phone number {phone!r}")
+            bad(n, "manager_phone", "import.bad_phone", phone=phone)
         active_word = row.get("active", "").strip().lower()
         if active_word not in TRUE_WORDS | FALSE_WORDS:
-            bad(n, "active", f"“{row['active']}”应为 是/否", f"{row['active']!r} is not yes/no")
+            bad(n, "active", "import.not_yes_no", value=row["active"])
         if name and township is not None:
             _check_names(n, code, name, kind, township, accepted, existing, bad, allow_similar)
         if not any(p.row == n for p in problems):
@@ -217,10 +231,10 @@ def _coord(row, fld, lo, hi, n, bad) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        bad(n, fld, f"“{raw}”不是数字", f"{raw!r} is not a number")
+        bad(n, fld, "import.not_a_number", value=raw)
         return None
     if not lo <= value <= hi:
-        bad(n, fld, f"{value} 超出范围", f"{value} out of range {lo}..{hi}")
+        bad(n, fld, "import.out_of_range", value=value, lo=lo, hi=hi)
         return None
     return value
 
@@ -230,31 +244,16 @@ def _check_names(n, code, name, kind, township, accepted, existing, bad, allow_s
         if other["township_id"] != township.id or other["code"] == code or other["kind"] != kind:
             continue
         if other["name"] == name:
-            bad(n, "name", f"与第{other_row}行同名“{name}”", f"same name as row {other_row}")
+            bad(n, "name", "import.same_name_row", other=other_row, name=name)
         elif similar(other["name"], name) and not allow_similar:
-            bad(
-                n,
-                "name",
-                f"与第{other_row}行“{other['name']}”疑似重复",
-                f"looks like row {other_row} ({other['name']})",
-            )
+            bad(n, "name", "import.similar_name_row", other=other_row, name=other["name"])
     for point in existing:
         if point.township_id != township.id or point.code == code or point.kind != kind:
             continue
         if point.name == name:
-            bad(
-                n,
-                "name",
-                f"已有同名服务点“{name}”（编码{point.code}）",
-                f"a point named {name!r} exists (code {point.code})",
-            )
+            bad(n, "name", "import.same_name_point", name=name, code=point.code)
         elif similar(point.name, name) and not allow_similar:
-            bad(
-                n,
-                "name",
-                f"与已有服务点“{point.name}”（编码{point.code}）疑似重复",
-                f"looks like existing point {point.name!r} (code {point.code})",
-            )
+            bad(n, "name", "import.similar_name_point", name=point.name, code=point.code)
 
 
 def import_points(

@@ -45,7 +45,14 @@ def cycle_rollup(session: Session, cycle: Cycle) -> dict:
     return rollup_cycle(rows, irows)
 
 
-def current_cycle(session: Session) -> Cycle | None:
-    """The cycle marked current, else the latest one that has submitted inspections."""
-    cycle = session.exec(select(Cycle).where(Cycle.current.is_(True))).first()
-    return cycle or session.exec(select(Cycle).order_by(Cycle.year.desc())).first()
+def latest_with_data(session: Session) -> tuple[Area | None, Cycle | None, dict | None]:
+    """The landing page's figures: the first county, and the latest cycle that has submitted
+    inspections with its roll-up (None when there is none yet)."""
+    county = session.exec(select(Area).where(Area.level == "county").order_by(Area.code)).first()
+    cycle = session.exec(
+        select(Cycle)
+        .join(Inspection, Inspection.cycle_id == Cycle.id)  # type: ignore[arg-type]
+        .where(Inspection.status == "submitted")
+        .order_by(Cycle.year.desc())  # type: ignore[attr-defined]
+    ).first()
+    return county, cycle, cycle_rollup(session, cycle) if cycle else None

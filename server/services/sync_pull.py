@@ -8,8 +8,6 @@ has seq > V and is picked up next time; none is ever skipped.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from datetime import UTC
 
 from sqlalchemy import func, text, tuple_
@@ -27,40 +25,10 @@ from server.models import (
     TemplateVersion,
     User,
 )
-from server.services.devices import Caller
+from server.services.scope import Scope
 from sync.messages import CHANGE_KINDS
 
 CHUNK = 500  # values per IN (...) list
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a user may see and write: their area's subtree (and its ancestors, for names)."""
-
-    user_id: int
-    role: str
-    subtree: frozenset[int]
-    ancestors: frozenset[int]
-
-    @property
-    def fingerprint(self) -> str:
-        raw = f"{self.user_id}:{self.role}:{sorted(self.subtree)}"
-        return hashlib.sha256(raw.encode()).hexdigest()[:10]
-
-
-def scope_of(session: Session, caller: Caller) -> Scope:
-    subtree, frontier = {caller.area.id}, [caller.area.id]
-    while frontier:
-        children = session.exec(select(Area.id).where(Area.parent_id.in_(frontier))).all()
-        frontier = [c for c in children if c not in subtree]
-        subtree.update(frontier)
-    ancestors, parent = set(), caller.area.parent_id
-    while parent is not None and parent not in ancestors:
-        ancestors.add(parent)
-        area = session.get(Area, parent)
-        parent = area.parent_id if area else None
-    assert caller.user.id is not None
-    return Scope(caller.user.id, caller.user.role, frozenset(subtree), frozenset(ancestors))
 
 
 def parse_cursor(cursor: str | None, scope: Scope) -> int:

@@ -60,8 +60,9 @@ from server.models import (
 from server.services.changes import reserve_seq
 from server.services.devices import Caller
 from server.services.inspections import apply_outcome, template_for
+from server.services.scope import Scope
 from server.services.sync_checks import CHUNK, Checker, Resolved
-from server.services.sync_pull import Scope, Serializer
+from server.services.sync_pull import Serializer
 from sync import hlc
 from sync.apply import Context, Current, StoredAck, apply_op, reject_failed
 from sync.errors import Rejection

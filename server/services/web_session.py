@@ -21,16 +21,17 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from server.models import Area, User
+from server.services import audit
 from server.services.auth import hash_password, verify_password
-from server.services.devices import Caller
-from server.services.sync_pull import Scope, scope_of
+from server.services.scope import Scope, scope_of
 
 COOKIE = "xj_web"
 MAX_AGE = 12 * 3600  # an office working day, then log in again
 WEB_ROLES = ("supervisor", "admin")
+HOME = "/review"  # where a supervisor lands after login
 _SESSION_CONTEXT = b"xunjian.web-session.v1|"
 _CSRF_CONTEXT = b"xunjian.web-csrf.v1|"
 
@@ -47,10 +48,11 @@ class WebSession:
 
 @dataclass(frozen=True)
 class Viewer:
-    """A logged-in supervisor or admin, as the review pages see them."""
+    """A logged-in supervisor or admin, as the office pages see them."""
 
     user: User
     area: Area
+    scope: Scope
     session: WebSession
 
 
@@ -136,7 +138,34 @@ def viewer(db: Session, session: WebSession | None) -> Viewer | None:
     area = db.get(Area, user.area_id)
     if area is None:
         return None
-    return Viewer(user, area, session)
+    return Viewer(user, area, scope_of(db, user), session)
+
+
+def log_in(db: Session, username: str, password: str) -> tuple[str, User | None]:
+    """("ok", user) for an active supervisor or admin with this password, written to the
+    audit log; else ("bad_credentials" | "inspector", None). Which part was wrong is never
+    told: a wrong password and an unknown or disabled user answer alike."""
+    user = db.exec(select(User).where(User.username == username)).first()
+    ok = bool(username and password) and check_password(user, password)
+    if not ok or user is None or not user.active:
+        return "bad_credentials", None
+    if user.role not in WEB_ROLES:
+        return "inspector", None
+    audit.record(db, "web.login", user_id=user.id, target_type="user", target_id=user.id)
+    return "ok", user
+
+
+def log_out(db: Session, user_id: int) -> None:
+    if db.get(User, user_id) is not None:
+        audit.record(db, "web.logout", user_id=user_id, target_type="user", target_id=user_id)
+
+
+def set_language(db: Session, user_id: int, lang: str) -> None:
+    """The account's own language, used wherever this person logs in."""
+    user = db.get(User, user_id)
+    if user is not None and user.lang != lang:
+        user.lang = lang
+        db.add(user)
 
 
 _DUMMY_HASH: list[str] = []
@@ -153,13 +182,7 @@ def check_password(user: User | None, password: str) -> bool:
     return verify_password(user.password_hash, password)
 
 
-def scope_for(db: Session, who: Viewer) -> Scope:
-    """The same area subtree the JSON API uses (`sync_pull.scope_of`)."""
-    # scope_of reads only the caller's user and area; a browser session has no device.
-    return scope_of(db, Caller(who.user, None, who.area))  # type: ignore[arg-type]
-
-
-def safe_next(target: str | None, default: str = "/review") -> str:
+def safe_next(target: str | None, default: str = HOME) -> str:
     """A local path to go to after login; anything that could leave the site is refused."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return default

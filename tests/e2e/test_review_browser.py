@@ -1,6 +1,7 @@
-"""The supervisor's review pages in a desktop Chromium, in Chinese: log in, read a conflict
-made by two phones side by side, resolve it, open the quarantine, revoke a phone.
-Screenshots: test-artifacts/screens/review-*.png."""
+"""The supervisor's review pages in a desktop Chromium (1280x800), in Chinese: log in, read a
+conflict made by two phones side by side, resolve it, open the quarantine, revoke a phone;
+then switch to English in the header and see every page again in English only.
+Screenshots: test-artifacts/screens/review-*.png (zh) and review-en-*.png."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.e2e.conftest import ARGS, CHROMIUM, PASSWORD, ROOT, SCREENS, _serve
+from tests.server.test_i18n import assert_one_language
 from tests.sync.factories import op
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {
-    "viewport": {"width": 1366, "height": 900},
+    "viewport": {"width": 1280, "height": 800},
     "locale": "zh-CN",
     "timezone_id": "Asia/Shanghai",
 }
@@ -145,7 +147,7 @@ def test_supervisor_reviews_in_the_browser(pw, server):
         page.wait_for_selector("#username")
         page.fill("#username", "supervisor")
         page.fill("#password", "wrong")
-        page.click("form button[type=submit]")
+        page.click("main form button[type=submit]")
         page.wait_for_selector("#login-error")
         _shot(page, "01-login-error")
         page.fill("#password", PASSWORD)
@@ -184,6 +186,36 @@ def test_supervisor_reviews_in_the_browser(pw, server):
         page.click("text=确认注销")
         page.wait_for_selector("text=设备已注销")
         _shot(page, "08-devices")
+        page.goto(server.url + "/review/nowhere")
+        _shot(page, "09-not-found", full=False)
+
+        page.goto(server.url + "/review")
+        page.click("header button[lang=en]")  # the language switch, kept on the account
+        page.wait_for_selector("text=Review overview")
+        english = [
+            ("02-overview", "/review"),
+            ("03-conflicts", "/review/conflicts?status=all"),
+            ("04-conflict", f"/review/conflicts/{conflict_id}"),
+            ("06-quarantine", "/review/quarantine"),
+            ("07-revoke-confirm", "/review/devices/redmi-12/revoke"),
+            ("08-devices", "/review/devices"),
+            ("09-not-found", "/review/nowhere"),
+            ("00-home", "/"),
+        ]
+        for name, path in english:
+            page.goto(server.url + path)
+            assert page.locator("html").get_attribute("lang") == "en"
+            assert_one_language(page.content(), "en")
+            _shot(page, f"en-{name}", full=name not in ("00-home", "09-not-found"))
+        page.click("header button >> text=Log out")
+        page.wait_for_selector("text=You have logged out")
+        page.fill("#username", "supervisor")
+        page.fill("#password", "wrong")
+        page.click("main form button[type=submit]")
+        page.wait_for_selector("#login-error")
+        _shot(page, "en-01-login-error")
+        page.click("header button[lang=zh-CN]")
+        page.wait_for_selector("text=主管登录")
         assert errors == []
     finally:
         browser.close()

@@ -3,7 +3,7 @@
 from sqlmodel import Session, select
 
 from server.models import AuditLog
-from tests.conftest import DEMO_PASSWORD
+from tests.logins import DEMO_PASSWORD
 
 
 def test_login_rotate_logout_are_audited(client, demo, engine):

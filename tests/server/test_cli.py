@@ -140,7 +140,9 @@ def test_import_points_exit_codes(demo_db, tmp_path, capsys):
     args = ["--database-url", _url(demo_db), "import", "points", str(path)]
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert "row 3" in err and "township_code" in err and "nothing imported" in err
+    assert "第 3 行 township_code" in err and "未导入任何数据" in err
+    assert main(["--lang", "en", *args]) == 1
+    assert "Row 3, township_code" in capsys.readouterr().err
     assert main([*args, "--skip-bad"]) == 0
     assert "新增 1" in capsys.readouterr().out
 

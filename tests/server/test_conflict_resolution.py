@@ -17,7 +17,7 @@ from server.db import session_scope
 from server.errors import Conflict
 from server.models import AuditLog, Inspection, InspectionRevision, SyncConflict
 from server.services.conflicts import resolve_conflict
-from tests.server.test_web_auth import csrf_of, web_login
+from tests.logins import csrf_of, web_login
 from tests.sync.helpers import record, village
 from tests.sync.test_api_sync import login, op, sync
 

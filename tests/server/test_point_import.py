@@ -63,7 +63,9 @@ def test_one_bad_row_blocks_the_whole_file_and_names_row_and_field(engine, towns
     found = {(p.row, p.field) for p in report.problems}
     assert (3, "township_code") in found
     assert {(4, "name"), (4, "lat"), (4, "manager_phone"), (4, "active")} <= found
-    assert "610424999" in str(next(p for p in report.problems if p.field == "township_code"))
+    township = next(p for p in report.problems if p.field == "township_code")
+    assert township.line("zh-CN") == "第 3 行 township_code：乡镇代码“610424999”不存在"
+    assert township.line("en") == "Row 3, township_code: unknown township code '610424999'"
     assert _points(engine) == {}
 
 
@@ -88,7 +90,7 @@ def test_duplicate_codes_and_near_duplicate_names_are_reported(engine, townships
     )
     with session_scope(engine, write=True) as s:
         report = import_points(s, path)
-    messages = {(p.row, p.field): p.message_en for p in report.problems}
+    messages = {(p.row, p.field): p.message("en") for p in report.problems}
     assert "row 2" in messages[(3, "name")]
     assert "row 2" in messages[(4, "code")]
     assert not report.written
@@ -102,7 +104,7 @@ def test_near_duplicate_of_an_existing_point(engine, townships, tmp_path):
     with session_scope(engine, write=True) as s:
         report = import_points(s, second)
     assert not report.written
-    assert "610424111201" in report.problems[0].message_en
+    assert "610424111201" in report.problems[0].message("zh-CN")
     with session_scope(engine, write=True) as s:
         assert import_points(s, second, allow_similar=True).written
 

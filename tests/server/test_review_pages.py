@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 from server.db import session_scope
 from server.models import Area, AuditLog, Device, Inspection, ServicePoint, User
 from server.services.auth import hash_password
-from tests.conftest import DEMO_PASSWORD
-from tests.server.test_web_auth import csrf_of, web_login
+from tests.logins import DEMO_PASSWORD, csrf_of, web_login
+from tests.server.test_i18n import assert_one_language
 from tests.sync.helpers import record, village
 from tests.sync.test_api_sync import login, op, sync
 
@@ -217,8 +217,9 @@ def test_revoke_a_lost_phone(client, phones, engine):
     with session_scope(engine) as s:
         assert s.get(Device, "d-2").revoked_at is not None
         sup = s.exec(select(User.id).where(User.username == "supervisor")).one()
-    (entry,) = _audit(engine, "review.revoke_device")
+    (entry,) = _audit(engine, "auth.revoke")  # one entry, the same as through the API
     assert (entry.user_id, entry.target_id) == (sup, "d-2")
+    assert entry.detail == {"owner": "inspector", "via": "web"}
     again = client.post(url, data={"csrf": csrf_of(confirm.text)}, follow_redirects=False)
     assert again.headers["location"] == "/review/devices?notice=already_revoked"
 
@@ -268,3 +269,55 @@ def test_errors_are_pages_not_traces(client, demo):
 def test_landing_page_links_to_review(client, demo):
     page = client.get("/").text
     assert 'href="/review"' in page and "审核" in page
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_page_speaks_one_language(client, conflict, phones, lang):
+    sync(client, phones[0], op(record("999999999999", 1)))  # something in the quarantine
+    anonymous = [("/", 200), ("/login", 200), ("/review/nowhere", 404)]
+    for url, status in anonymous:
+        r = client.get(url, params={"lang": lang})
+        assert r.status_code == status, url
+        assert_one_language(r.text, lang)
+    web_login(client)
+    pages = [
+        "/",
+        "/review",
+        "/review/conflicts",
+        "/review/conflicts?status=all",
+        f"/review/conflicts/{conflict['id']}",
+        "/review/quarantine",
+        "/review/devices",
+        "/review/devices/d-2/revoke",
+        "/review/conflicts/999999",
+    ]
+    for url in pages:
+        r = client.get(url)  # the language chosen above is kept in a cookie
+        assert r.status_code in (200, 404), url
+        assert_one_language(r.text, lang)
+    if lang == "en":
+        page = client.get(f"/review/conflicts/{conflict['id']}").text
+        assert "Books (volumes)" in page and "1600 vols" in page and "Tue 09:00–12:00" in page
+        assert "<p>Yes</p>" in page and "Take the server&#39;s version" in page
+
+
+def test_language_switch_is_kept_on_the_account(app, client, demo, engine):
+    web_login(client)
+    page = client.get("/review").text
+    assert 'name="lang" value="en"' in page  # the switch in the header
+    r = client.post("/lang", data={"lang": "en", "next": "/review/devices"})
+    assert r.status_code == 403  # a logged-in reader's choice is a change: CSRF applies
+    r = client.post(
+        "/lang",
+        data={"lang": "en", "next": "/review/devices", "csrf": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/review/devices"
+    assert "Revoke a phone that is lost" in client.get("/review/devices").text
+    with session_scope(engine) as s:
+        assert s.exec(select(User).where(User.username == "supervisor")).one().lang == "en"
+    with TestClient(app) as elsewhere:  # another browser: no cookie, the account decides
+        web_login(elsewhere)
+        assert '<html lang="en">' in elsewhere.get("/review").text
+        assert '<html lang="zh-CN">' in elsewhere.get("/review?lang=zh-CN").text
+        assert '<html lang="zh-CN">' in elsewhere.get("/review").text  # ?lang= is kept

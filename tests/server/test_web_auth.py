@@ -3,7 +3,6 @@ inspectors, no hint which credential was wrong, audit entries for login and logo
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -14,31 +13,9 @@ from server.db import session_scope
 from server.models import AuditLog, User
 from server.services import web_session
 from server.services.auth import hash_password
-from tests.conftest import DEMO_PASSWORD
+from tests.logins import DEMO_PASSWORD, csrf_of, web_login
 
 SECRET = "test-secret-key-not-a-placeholder"  # tests/conftest.py's settings
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def web_login(client, username="supervisor", password=DEMO_PASSWORD, next_url="/review"):
-    """Log in through the form like a browser; returns the final response."""
-    page = client.get("/login", params={"next": next_url})
-    assert page.status_code == 200
-    return client.post(
-        "/login",
-        data={
-            "csrf": csrf_of(page.text),
-            "username": username,
-            "password": password,
-            "next": next_url,
-        },
-        follow_redirects=False,
-    )
 
 
 def audit_actions(engine) -> list[tuple[str, int | None]]:
@@ -90,8 +67,13 @@ def test_login_gets_a_fresh_session(client, demo):
 def test_bad_credentials_do_not_say_which_part(client, demo, username, password):
     r = web_login(client, username, password)
     assert r.status_code == 401
-    assert "用户名或密码不正确" in r.text and "Wrong username or password" in r.text
-    assert "不存在" not in r.text and "not exist" not in r.text
+    assert "用户名或密码不正确" in r.text
+    assert "不存在" not in r.text
+    english = client.post("/lang", data={"lang": "en"}, follow_redirects=False)
+    assert english.status_code == 303
+    r = web_login(client, username, password)
+    assert "Wrong username or password" in r.text and "用户名" not in r.text
+    assert "not exist" not in r.text
     assert client.get("/review", follow_redirects=False).status_code == 303
 
 
@@ -107,7 +89,7 @@ def test_disabled_account_cannot_log_in(client, demo, engine):
 def test_inspector_is_sent_to_the_phone_app(client, demo, engine):
     r = web_login(client, "inspector")
     assert r.status_code == 403
-    assert 'href="/app/"' in r.text and "巡检员" in r.text and "field app" in r.text
+    assert 'href="/app/"' in r.text and "巡检员请在手机上打开" in r.text
     assert client.get("/review", follow_redirects=False).status_code == 303
     assert audit_actions(engine) == []
 
@@ -216,13 +198,6 @@ def test_login_page_is_labelled_and_in_chinese(client, demo):
 
 def test_home_page_shows_who_is_logged_in(client, demo):
     assert "退出登录" not in client.get("/").text
-    page = client.get("/login").text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    r = client.post(
-        "/login",
-        data={"username": "supervisor", "password": DEMO_PASSWORD, "csrf": csrf},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
+    assert web_login(client).status_code == 303
     home = client.get("/").text
     assert "马莉" in home and "退出登录" in home

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from server.db import session_scope
 from server.models import Device
 from server.services.auth import token_digest
-from tests.conftest import DEMO_PASSWORD
+from tests.logins import DEMO_PASSWORD
 
 SYNC = {"protocol": 1, "device_id": "d-1", "cursor": None, "ops": []}
 
@@ -77,6 +77,10 @@ def test_supervisor_revokes_a_lost_phone(client, demo):
     sup = {"Authorization": f"Bearer {r.json()['token']}"}
     listed = {d["id"] for d in client.get("/api/devices", headers=sup).json()["devices"]}
     assert {"d-1", "d-sup"} <= listed
-    assert client.post("/api/devices/d-sup/revoke", headers=phone).status_code == 403
+    # an inspector sees and revokes only their own devices: another's is not found
+    assert [d["id"] for d in client.get("/api/devices", headers=phone).json()["devices"]] == [
+        "d-1"
+    ]
+    assert client.post("/api/devices/d-sup/revoke", headers=phone).status_code == 404
     assert client.post("/api/devices/d-1/revoke", headers=sup).json()["revoked"] is True
     assert _code(client.post("/api/sync", json=SYNC, headers=phone)) == (401, "token_revoked")

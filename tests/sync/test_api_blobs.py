@@ -7,7 +7,7 @@ import uuid
 
 from server.db import session_scope
 from server.models import Inspection
-from tests.conftest import DEMO_PASSWORD
+from tests.logins import DEMO_PASSWORD
 from tests.sync.helpers import record, submitted, village
 
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from server.db import session_scope
 from server.models import Area, Inspection, Quarantine, ServicePoint, SyncOp, User
 from server.services.auth import hash_password
-from tests.conftest import DEMO_PASSWORD
+from tests.logins import DEMO_PASSWORD
 from tests.sync.helpers import record, submitted, village
 
 HLC = "0001764144000000:0000:d-1"

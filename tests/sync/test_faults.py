@@ -22,8 +22,8 @@ from server.db import session_scope
 from server.models import Blob, Inspection, Quarantine, SyncOp
 from sync.client import Client, SyncFailed
 from sync.transport import HttpTransport
-from tests.conftest import DEMO_PASSWORD
 from tests.live import LiveServer, server_env
+from tests.logins import DEMO_PASSWORD
 from tests.sync.chaos import CuttingProxy
 from tests.sync.helpers import record, submitted, village
 

@@ -31,7 +31,7 @@ from server.models import Inspection, InspectionRevision, Quarantine, SyncConfli
 from sync.client import Client, SyncFailed
 from sync.records import normalize
 from sync.transport import TransportError
-from tests.conftest import DEMO_PASSWORD
+from tests.logins import DEMO_PASSWORD
 from tests.sync.helpers import TestClientTransport, record, village
 
 FIELDS = ("book_volumes", "seats", "notes")

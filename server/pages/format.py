@@ -1,7 +1,8 @@
-"""How the review pages show a recorded value to a person: 是/否, 周二 09:00–12:00, 1600 册.
+"""How a page shows a value to a person: 是/否, 周二 09:00–12:00, 1600 册, 2026-11-26 16:00.
 
-Labels come from the inspection's own checklist template version (the one source of items),
-so a conflict keeps the wording the inspector saw even after the template changes.
+One language at a time: every function takes the reader's `lang`. Item labels come from the
+inspection's own checklist template version (the one source of items), so a conflict keeps
+the wording the inspector saw even after the template changes.
 """
 
 from __future__ import annotations
@@ -13,30 +14,24 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from server.domain.rules import DAYS, weekly_totals
-from server.domain.templates import Item, Template, TemplateError, parse_template
+from server.domain.templates import Item, Template, TemplateError, Text, parse_template
+from server.i18n import pick, text
 
 # China keeps one time zone and no daylight saving: the office reads Beijing time.
 BEIJING = timezone(timedelta(hours=8), "UTC+8")
-DAY_NAMES = dict(zip(DAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日"), strict=True))
-REGISTER_LABELS = {
-    "notes": ("备注", "Notes"),
-    "gps": ("定位", "Location (GPS)"),
-    "started_at": ("开始时间", "Started at"),
-}
+# Fields of a record that are not checklist items, by their catalog key.
+REGISTERS = {"notes": "field.notes", "gps": "field.gps", "started_at": "field.started_at"}
 
 
 @dataclass(frozen=True)
 class Shown:
-    """A value ready for a page: Chinese lines, an optional English gloss, empty or not."""
+    """A value ready for a page: its lines, and how to lay them out."""
 
     lines: tuple[str, ...]
-    gloss: str = ""
     empty: bool = False
     pre: bool = False  # free text: keep its line breaks
     nowrap: bool = False  # short lines such as 周二 09:00–12:00、14:30–17:30
-
-
-NO_ANSWER = Shown(("未填写",), "no answer", empty=True)
+    raw: bool = False  # not understood: shown as recorded
 
 
 def local_time(value: datetime | str | None) -> str:
@@ -51,6 +46,23 @@ def local_time(value: datetime | str | None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def percent(ratio: float | None) -> str:
+    """0.7358 → `74%` (the same in both languages)."""
+    return "" if ratio is None else f"{ratio * 100:.0f}%"
+
+
+def number(value: float) -> str:
+    """1600 → `1600`, 2.50 → `2.5`: no trailing zeros, no exponent."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value) if isinstance(value, int) else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def label_text(lang: str, label: Text | None) -> str:
+    """A template's bilingual label in the reader's language."""
+    return "" if label is None else pick(lang, label.zh, label.en)
 
 
 def template_of(content: dict | None) -> Template | None:
@@ -71,93 +83,90 @@ def item_of(template: Template | None, path: str) -> Item | None:
         return None
 
 
-def label(template: Template | None, path: str) -> tuple[str, str]:
-    """(zh, en) for a field path such as `answers.book_volumes` or `notes`."""
-    if path in REGISTER_LABELS:
-        return REGISTER_LABELS[path]
+def label(lang: str, template: Template | None, path: str) -> str:
+    """The name of a field path such as `answers.book_volumes` or `notes`."""
+    if path in REGISTERS:
+        return text(lang, REGISTERS[path])
     item = item_of(template, path)
     if item is not None:
-        return item.label.zh, item.label.en
-    key = path.removeprefix("answers.")
-    return key, f"item {key} (not in this checklist)"
-
-
-def _number(value: float) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value) if isinstance(value, int) else f"{value:.2f}".rstrip("0").rstrip(".")
+        return label_text(lang, item.label)
+    return text(lang, "field.unknown_item", key=path.removeprefix("answers."))
 
 
 def _raw(value: Any) -> Shown:
-    return Shown((json.dumps(value, ensure_ascii=False),), "as recorded")
+    return Shown((json.dumps(value, ensure_ascii=False),), raw=True)
 
 
-def _hours(value: Any) -> Shown:
+def _hours(lang: str, value: Any) -> Shown:
     totals = weekly_totals(value)
     if totals["invalid"]:
         return _raw(value)
+    sep = "、" if lang == "zh-CN" else ", "
     lines = [
-        f"{DAY_NAMES[d]} " + "、".join(f"{a}–{b}" for a, b in value.get(d, []))
+        text(lang, f"day.{d}") + " " + sep.join(f"{a}–{b}" for a, b in value.get(d, []))
         for d in DAYS
         if value.get(d)
     ]
     if not lines:
-        return Shown(("不开放",), "closed all week")
-    total = _number(totals["hours"])
-    lines.append(f"每周 {total} 小时，{totals['days']} 天")
-    return Shown(tuple(lines), f"{total} h over {totals['days']} days a week", nowrap=True)
+        return Shown((text(lang, "value.closed_all_week"),))
+    total = text(lang, "value.hours_total", hours=number(totals["hours"]), n=totals["days"])
+    return Shown((*lines, total), nowrap=True)
 
 
-def _gps(value: Any) -> Shown:
+def _gps(lang: str, value: Any) -> Shown:
     lat, lon = float(value["lat"]), float(value["lon"])
     if not (math.isfinite(lat) and math.isfinite(lon)):
         return _raw(value)
-    text = f"{lat:.5f}, {lon:.5f}"
+    line = f"{lat:.5f}, {lon:.5f}"
     if value.get("accuracy") is not None:
-        text += f"（±{_number(round(float(value['accuracy'])))} 米）"
-    lines = [text]
+        line += text(lang, "value.gps_accuracy", m=number(round(float(value["accuracy"]))))
+    lines = [line]
     if value.get("at"):
         lines.append(local_time(value["at"]))
-    return Shown(tuple(lines), "lat, lon (accuracy)")
+    return Shown(tuple(lines))
 
 
-def _answer(item: Item, value: Any) -> Shown:
+def _free_text(lang: str, value: str) -> Shown:
+    if value.strip():
+        return Shown((value,), pre=True)
+    return Shown((text(lang, "value.blank"),), empty=True)
+
+
+def _answer(lang: str, item: Item, value: Any) -> Shown:
     if item.type == "yesno" and isinstance(value, bool):
-        return Shown(("是",), "Yes") if value else Shown(("否",), "No")
+        return Shown((text(lang, "value.yes" if value else "value.no"),))
     if item.type == "number" and isinstance(value, int | float) and not isinstance(value, bool):
-        unit = f" {item.unit.zh}" if item.unit else ""
-        return Shown((_number(value) + unit,), item.unit.en if item.unit else "")
+        unit = f" {label_text(lang, item.unit)}" if item.unit else ""
+        return Shown((number(value) + unit,))
     if item.type == "choice" and isinstance(value, str):
         opt = next((o for o in item.options if o.key == value), None)
-        return Shown((opt.label.zh,), opt.label.en) if opt else _raw(value)
+        return Shown((label_text(lang, opt.label),)) if opt else _raw(value)
     if item.type == "multicheck" and isinstance(value, list):
-        opts = {o.key: o.label for o in item.options}
         if not value:
-            return Shown(("（一项未选）",), "none ticked")
-        zh = "、".join(opts[k].zh if k in opts else str(k) for k in value)
-        en = ", ".join(opts[k].en if k in opts else str(k) for k in value)
-        return Shown((zh,), en)
+            return Shown((text(lang, "value.none_ticked"),), empty=True)
+        opts = {o.key: o.label for o in item.options}
+        names = [label_text(lang, opts[k]) if k in opts else str(k) for k in value]
+        return Shown((("、" if lang == "zh-CN" else ", ").join(names),))
     if item.type == "weekly_hours" and isinstance(value, dict):
-        return _hours(value)
+        return _hours(lang, value)
     if item.type == "text" and isinstance(value, str):
-        return Shown((value,), pre=True) if value.strip() else Shown(("（空白）",), "blank")
+        return _free_text(lang, value)
     return _raw(value)
 
 
-def show(template: Template | None, path: str, value: Any) -> Shown:
+def show(lang: str, template: Template | None, path: str, value: Any) -> Shown:
     """A field's value as a person reads it; anything unexpected is shown as recorded."""
     if value is None:
-        return NO_ANSWER
+        return Shown((text(lang, "value.no_answer"),), empty=True)
     try:
         if path == "notes":
-            text = str(value)
-            return Shown((text,), pre=True) if text.strip() else Shown(("（空白）",), "blank")
+            return _free_text(lang, str(value))
         if path == "started_at":
-            return Shown((local_time(value),), "Beijing time")
+            return Shown((local_time(value),))
         if path == "gps":
-            return _gps(value)
+            return _gps(lang, value)
         item = item_of(template, path)
-        return _answer(item, value) if item is not None else _raw(value)
+        return _answer(lang, item, value) if item is not None else _raw(value)
     except (TypeError, ValueError, KeyError, AttributeError):
         return _raw(value)
 

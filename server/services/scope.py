@@ -1,0 +1,80 @@
+"""What one person may see and change: their area and everything below it.
+
+One definition for the sync API, the JSON endpoints, the office pages and the reports, so a
+township supervisor never sees a neighbour's rows on one page and not on another. A scope is
+built from the user alone (who they are, where they work); how they reached the server (a
+phone's token or a browser's cookie) plays no part in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, select
+
+from server.models import Area, ServicePoint, User
+
+SUPERVISING_ROLES = ("supervisor", "admin")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A user's area subtree (the areas they work in) and its ancestors (for names only)."""
+
+    user_id: int
+    role: str
+    area_id: int
+    subtree: frozenset[int]
+    ancestors: frozenset[int]
+
+    @property
+    def supervises(self) -> bool:
+        """Supervisors and admins see everyone's work in their subtree; inspectors their own."""
+        return self.role in SUPERVISING_ROLES
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the subtree or role does (sync cursors from another scope restart)."""
+        raw = f"{self.user_id}:{self.role}:{sorted(self.subtree)}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:10]
+
+    def covers(self, area_id: int | None) -> bool:
+        return area_id in self.subtree
+
+    def areas(self) -> list[int]:
+        """The subtree's area ids, sorted: for `Column.in_(...)`."""
+        return sorted(self.subtree)
+
+    def users_here(self) -> ColumnElement[bool]:
+        """WHERE clause: users whose own area lies in the subtree."""
+        return User.area_id.in_(self.areas())  # type: ignore[attr-defined]
+
+    def points_here(self) -> ColumnElement[bool]:
+        """WHERE clause: service points whose township lies in the subtree."""
+        return ServicePoint.township_id.in_(self.areas())  # type: ignore[attr-defined]
+
+    def point_ids(self):
+        """A subquery of the ids of the service points in the subtree."""
+        return select(ServicePoint.id).where(self.points_here())
+
+
+def scope_of(session: Session, user: User) -> Scope:
+    """The scope of a user, read from the area tree (a few small queries, one per level)."""
+    assert user.id is not None
+    subtree, frontier = {user.area_id}, [user.area_id]
+    while frontier:
+        children = session.exec(
+            select(Area.id).where(Area.parent_id.in_(frontier))  # type: ignore[union-attr]
+        ).all()
+        frontier = [c for c in children if c is not None and c not in subtree]
+        subtree.update(frontier)
+    ancestors: set[int] = set()
+    area = session.get(Area, user.area_id)
+    parent = area.parent_id if area else None
+    while parent is not None and parent not in ancestors:
+        ancestors.add(parent)
+        area = session.get(Area, parent)
+        parent = area.parent_id if area else None
+    return Scope(user.id, user.role, user.area_id, frozenset(subtree), frozenset(ancestors))
