@@ -8,9 +8,9 @@ import { template as loadTemplate, dueOf, isOpenFollowup } from '../data.js';
 import { evaluateInspection } from '../rules.js';
 import { addPhoto, photoUrl, dropPhoto } from '../photos.js';
 import { submit } from '../outbox.js';
-import { go, queued, requestPersist } from '../app.js';
-import { widget } from './fields.js';
-import { syncBadge, stateNote } from './outbox.js';
+import { go, queued, requestPersist } from '../state.js';
+import { widget } from '../fields.js';
+import { syncBadge, stateNote } from '../widgets.js';
 
 const FAR_M = 500;
 const MAX_NOTES = 10_000; // the server refuses longer notes (sync-protocol.md)

@@ -3,13 +3,9 @@
 import { t, fmtDate, fmtWhen } from '../i18n.js';
 import { h, mount } from '../ui.js';
 import { pointsOverview } from '../data.js';
+import { ratingBadge } from '../widgets.js';
 
 let query = '';
-
-export function ratingBadge(code) {
-  if (!code) return null;
-  return h(`span.tag.r-${code}`, t(`rating.${code}`));
-}
 
 function row(r, other) {
   const p = r.point;

@@ -3,7 +3,7 @@ import { t, has } from '../i18n.js';
 import { h, mount } from '../ui.js';
 import { login, getAuth } from '../sync.js';
 import { count } from '../db.js';
-import { go, sync, requestPersist, state } from '../app.js';
+import { go, sync, requestPersist, state } from '../state.js';
 
 export async function render() {
   const auth = await getAuth();

@@ -1,10 +1,11 @@
 // Outbox: every submitted inspection with its sync state; progress; sync now; export.
 // A rejected or conflicting record says what happened, in words, and what to do next.
-import { t, L, fmtWhen, fmtBytes, getLang } from '../i18n.js';
+import { t, fmtWhen, fmtBytes } from '../i18n.js';
 import { h, mount, toast } from '../ui.js';
 import * as outbox from '../outbox.js';
 import { all, getMeta } from '../db.js';
-import { sync, onSyncEvent, state, go } from '../app.js';
+import { sync, onSyncEvent, state } from '../state.js';
+import { syncBadge, stateNote } from '../widgets.js';
 
 let off = null;
 
@@ -12,52 +13,6 @@ const errText = (code) => {
   const key = `sync.fail.${code}`;
   return t(key) === key ? code || '' : t(key);
 };
-
-// Rejections the inspector can fix in a copy of the record; the others need a supervisor.
-const FIXABLE = new Set(['bad_value', 'invalid_op']);
-
-// "answers.book_volumes" -> the item's label; "data.notes" -> "Notes".
-function fieldName(field, items) {
-  const f = String(field || '').replace(/^data\./, '');
-  const m = f.match(/^answers\.(.+)$/);
-  if (m) return L(items?.[m[1]]?.label) || m[1];
-  if (f === 'notes') return t('form.notes');
-  if (/^photos/.test(f)) return t('field.photos');
-  if (f === 'gps' || f.startsWith('gps.')) return t('gps.title');
-  return f;
-}
-
-// What happened to a submitted record, and what to do now (outbox row and read-only form).
-export function stateNote(rec, items) {
-  const s = rec._sync;
-  if (!s) return null;
-  const byKey = items || {};
-  if (s.state === 'rejected') {
-    const key = `reject.${s.code}`;
-    const why = t(key) === key ? t('reject.other', { code: s.code || '?' })
-      : t(key, { item: fieldName(s.field, byKey) });
-    const fix = FIXABLE.has(s.code);
-    const server = (getLang() === 'en' ? s.message_en : s.message_zh) || '';
-    return h('div.note',
-      h('p.warn', h('strong', t('outbox.rejected_why')), ' ', why),
-      h('p', t(fix ? 'outbox.next_fix' : 'outbox.next_contact')),
-      s.redrafted
-        ? h('a.button', { href: `#/form/${s.redrafted}` }, t('outbox.open_redraft'))
-        : fix ? h('button', { type: 'button', onclick: async () => {
-          const copy = await outbox.redraft(rec);
-          go(`#/form/${copy.id}`);
-        } }, t('outbox.redraft')) : null,
-      server ? h('details', h('summary', t('outbox.details')),
-        h('p.muted', [s.code, s.field].filter(Boolean).join(' · ')), h('p.muted', server)) : null);
-  }
-  if (s.state === 'conflict') {
-    const fields = String(s.field || '').split(',').filter(Boolean).map((f) => fieldName(f, byKey));
-    return h('div.note',
-      h('p.warn', t(fields.length ? 'outbox.conflict_fields' : 'outbox.conflict', { fields })),
-      h('p', t('outbox.next_conflict')));
-  }
-  return null;
-}
 
 // A record is acknowledged before its photos travel; say what is still on its way.
 function photoNote(r, s, photoRow) {
@@ -68,10 +23,6 @@ function photoNote(r, s, photoRow) {
   if (refused) return h('p.warn', t('outbox.photos_refused', { n: refused }));
   if (waiting) return h('p.muted', t('outbox.photos_waiting', { n: waiting }));
   return null;
-}
-
-export function syncBadge(s) {
-  return h(`span.tag.sync-${s}`, t(`sync.state.${s}`));
 }
 
 // Records weigh little next to photos: give them a fifth of the bar when photos are due.

@@ -4,9 +4,8 @@ import { h, mount } from '../ui.js';
 import { pointDetail, ratingOf, templateFor, currentCycle, itemLabels, dueOf } from '../data.js';
 import { put } from '../db.js';
 import { uuid, deviceId, nowIso } from '../outbox.js';
-import { go } from '../app.js';
-import { ratingBadge } from './home.js';
-import { syncBadge } from './outbox.js';
+import { go } from '../state.js';
+import { ratingBadge, syncBadge } from '../widgets.js';
 
 let code = null;
 
@@ -25,7 +24,7 @@ async function start(point) {
   go(`#/form/${rec.id}`);
 }
 
-export function followupLine(f, labels, today) {
+function followupLine(f, labels, today) {
   const due = dueOf(f);
   const late = due && due < today;
   return h('li.fu', { class: late ? 'late' : null },
@@ -58,9 +57,8 @@ export async function render(pointCode) {
   const facts = [
     [t('point.code'), point.code],
     [t('point.kind'), t(`kind.${point.kind || 'village'}`)],
-    point.address && [t('point.address'), point.address],
-    (point.manager_name || point.manager) && [t('point.manager'),
-      [`${point.manager_name || point.manager} `, phone ? h('a', { href: `tel:${phone}` }, phone) : null]],
+    point.manager_name && [t('point.manager'),
+      [`${point.manager_name} `, phone ? h('a', { href: `tel:${phone}` }, phone) : null]],
     point.lat != null && [t('point.location'), `${(+point.lat).toFixed(4)}, ${(+point.lon).toFixed(4)}`],
   ].filter(Boolean);
   followups.sort((a, b) => (dueOf(a) < dueOf(b) ? -1 : 1));

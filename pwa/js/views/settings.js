@@ -4,7 +4,8 @@ import { h, mount, toast } from '../ui.js';
 import { setMeta, count, get } from '../db.js';
 import { logout, getAuth } from '../sync.js';
 import { deviceId } from '../outbox.js';
-import { storageText, requestPersist, checkUpdate, refreshChrome, go } from '../app.js';
+import { storageText, requestPersist, checkUpdate, go } from '../state.js';
+import { refreshChrome } from '../chrome.js';
 
 export async function render() {
   const auth = await getAuth();

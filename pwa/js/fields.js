@@ -1,10 +1,9 @@
 // One input per item type (architecture.md, "Item types"). Each widget calls set(value) on
 // every change; undefined removes the answer. Photos are handled by the form.
-import { t, L, fmtNum } from '../i18n.js';
-import { h, uid } from '../ui.js';
-import { weeklyTotals } from '../rules.js';
+import { t, L, fmtNum } from './i18n.js';
+import { h, uid } from './ui.js';
+import { weeklyTotals, DAYS } from './rules.js';
 
-export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const MAX_TEXT = 4000; // the server's limit for a text answer
 
 function numberField(item, value, set, ids) {
@@ -63,7 +62,7 @@ function text(item, value, set, ids) {
   return h('input', { ...attrs, type: 'text', autocomplete: 'off' });
 }
 
-export function describeTotals(tot) {
+function describeTotals(tot) {
   if (!tot || tot.invalid) return t('hours.invalid');
   return t('hours.total', { days: tot.days, hours: fmtNum(tot.hours) });
 }
