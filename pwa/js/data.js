@@ -15,12 +15,10 @@ export async function today() {
 export async function currentCycle() {
   const cycles = await all('cycles');
   const d = await today();
-  const start = (c) => (c.starts_on || c.start_date || c.starts_at || '').slice(0, 10);
-  const end = (c) => (c.ends_on || c.end_date || c.ends_at || '9999').slice(0, 10);
   const flagged = cycles.filter((c) => c.current);
-  const open = cycles.filter((c) => start(c) <= d && d <= end(c) && c.status !== 'closed');
+  const open = cycles.filter((c) => c.start_date <= d && d <= c.end_date);
   const pool = flagged.length ? flagged : open.length ? open : cycles;
-  pool.sort((a, b) => (start(a) < start(b) ? 1 : -1));
+  pool.sort((a, b) => (a.start_date < b.start_date ? 1 : -1));
   return pool[0] || null;
 }
 
@@ -33,21 +31,9 @@ export async function templateFor(point) {
 
 export const template = (key, version) => get('templates', `${key}@${version}`);
 
-// Township of a point: its own field, else the area chain, else the 9-digit code prefix.
-function townshipCode(point, areas) {
-  let code = point.township_code || point.area_code;
-  for (let i = 0; code && i < 4; i++) {
-    const a = areas.get(code);
-    if (!a) break;
-    if (a.level === 'township' || a.level === 'town' || String(code).length === 9) return code;
-    code = a.parent_code;
-  }
-  return code && String(code).length === 9 ? code : String(point.code).slice(0, 9);
-}
-
 const ratingCache = new Map();
 export async function ratingOf(ins) {
-  if (ins.rating) return typeof ins.rating === 'string' ? ins.rating : ins.rating.code;
+  if (ins.rating) return ins.rating;
   const ck = `${ins.id}:${ins.rev}`;
   if (ratingCache.has(ck)) return ratingCache.get(ck);
   const tpl = await template(ins.template_key, ins.template_version);
@@ -59,7 +45,8 @@ export async function ratingOf(ins) {
   return code;
 }
 
-export const isOpenFollowup = (f) => !['closed', 'done', 'resolved'].includes(f.status);
+// Every status but closed still asks something of the point.
+export const isOpenFollowup = (f) => f.status !== 'closed';
 
 // A rejected submission is not an inspection on the server: it does not count as done.
 const counts = (i) => i.status === 'submitted' && i._sync?.state !== 'rejected';
@@ -72,7 +59,7 @@ const groupBy = (rows, key) => {
   }
   return m;
 };
-export const dueOf = (f) => (f.due_date || f.due_on || '').slice(0, 10);
+export const dueOf = (f) => (f.due_date || '').slice(0, 10);
 
 // A point's latest visit: the server's summary (anyone's, sync-protocol.md "Change rows"),
 // unless one of mine it has not counted yet is later. `by` names a colleague.
@@ -93,21 +80,16 @@ export async function pointsOverview() {
   // Assignments pick out my points; the rest of my area stays findable by search.
   const areas = new Map(areaRows.map((a) => [a.code, a]));
   const me = auth?.v?.user;
-  const mine = assignments.filter((a) => (!cycle || a.cycle_id == null || a.cycle_id === cycle.id)
-    && (!me || (a.inspector_id ?? a.user_id) == null || (a.inspector_id ?? a.user_id) === me.id));
+  const mine = new Set(assignments.filter((a) => (!cycle || a.cycle_id === cycle.id)
+    && (!me || a.inspector_id === me.id)).map((a) => a.point_code));
   const list = points.filter((p) => p.active !== false);
-  let isMine = () => true;
-  if (mine.length) {
-    const codes = new Set(mine.map((a) => a.point_code).filter(Boolean));
-    const zones = new Set(mine.map((a) => a.area_code).filter(Boolean));
-    isMine = (p) => codes.has(p.code) || zones.has(p.area_code) || zones.has(townshipCode(p, areas));
-  }
+  const isMine = (p) => !mine.size || mine.has(p.code);
   const insBy = groupBy(inspections, 'point_code');
   const fuBy = groupBy(followups.filter(isOpenFollowup), 'point_code');
   const build = () => new Map();
   const sets = { mine: build(), others: build() };
   for (const p of list) {
-    const tcode = townshipCode(p, areas);
+    const tcode = p.township_code;
     const ins = insBy.get(p.code) || [];
     const done = ins.filter(counts).sort(byDate);
     const last = await lastVisit(p, done, me);

@@ -85,10 +85,6 @@ export const del = (store, key) => tx(store, 'readwrite', (s) => req2p(s[store].
 export const byIndex = (store, index, key) =>
   tx(store, 'readonly', (s) => req2p(s[store].index(index).getAll(key)));
 
-export function putMany(store, values) {
-  return tx(store, 'readwrite', (s) => { for (const v of values) s[store].put(v); });
-}
-
 export async function getMeta(k, fallback = null) {
   const row = await get('meta', k);
   return row ? row.v : fallback;

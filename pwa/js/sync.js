@@ -125,20 +125,13 @@ async function postSync(payload) {
     headers: { 'Content-Type': 'application/json' } });
 }
 
-const KEYS = { areas: 'code', points: 'code', templates: 'id', cycles: 'id', assignments: 'id',
-  followups: 'id', inspections: 'id' };
+const KINDS = ['areas', 'points', 'templates', 'cycles', 'assignments', 'followups', 'inspections'];
 
+// A template row carries its checklist as `content`; the phone keeps it flat, by "key@version".
 function normalize(kind, row) {
-  if (kind === 'templates') {
-    const body = row.body || row.content || row.template || {};
-    const t = { ...body, ...row };
-    delete t.body; delete t.content; delete t.template;
-    t.version = t.version ?? body.version ?? 1;
-    t.id = `${t.key}@${t.version}`;
-    return t;
-  }
-  if (row[KEYS[kind]] == null) return { ...row, [KEYS[kind]]: row.id ?? JSON.stringify(row) };
-  return row;
+  if (kind !== 'templates') return row;
+  const { content, ...rest } = row;
+  return { ...content, ...rest };
 }
 
 // Server rows and the cursor that covers them are written in one transaction. A pulled
@@ -146,7 +139,7 @@ function normalize(kind, row) {
 // acknowledged in this very response does not count (a conflict's merged record arrives in
 // the same reply as its ack and must replace what the phone sent).
 export async function applyChanges(changes, cursor, acked = new Set()) {
-  const kinds = Object.keys(KEYS).filter((k) => Array.isArray(changes?.[k]) && changes[k].length);
+  const kinds = KINDS.filter((k) => Array.isArray(changes?.[k]) && changes[k].length);
   await tx([...kinds, 'outbox', 'meta'], 'readwrite', async (s) => {
     for (const kind of kinds) {
       for (const raw of changes[kind]) {
