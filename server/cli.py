@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import select
 
 from server import i18n
+from server.errors import AppError
 from server.services import audit
 from server.settings import Settings
 
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args) or 0
     except CliError as exc:
         print(say("cli.error", message=exc.message), file=sys.stderr)
+        return 1
+    except AppError as exc:  # a service refused: its message, in this run's language
+        print(say("cli.error", message=exc.message(_LANG[0])), file=sys.stderr)
         return 1
 
 
@@ -83,7 +87,26 @@ def _parser() -> argparse.ArgumentParser:
     ua.add_argument("--role", choices=["inspector", "supervisor", "admin"], default="inspector")
     ua.add_argument("--area", required=True, help="scope area code, e.g. 610424")
     ua.add_argument("--password", help="default: generated and printed")
+    ua.add_argument("--lang", dest="user_lang", choices=i18n.LANGS, help="their page language")
     ua.set_defaults(func=cmd_user_add)
+    up = user.add_parser("passwd", help="set a new password (default: generated and printed)")
+    up.add_argument("username")
+    up.add_argument("--password", help="default: generated and printed")
+    up.add_argument(
+        "--sign-out-devices",
+        action="store_true",
+        help="also sign out every phone of this user (the old password may be known)",
+    )
+    up.set_defaults(func=cmd_user_passwd)
+    ul = user.add_parser("list", help="list users")
+    ul.add_argument("--area", help="only users in this area and below it")
+    ul.set_defaults(func=cmd_user_list)
+    ud = user.add_parser("disable", help="disable a user: no login, every device signed out")
+    ud.add_argument("username")
+    ud.set_defaults(func=cmd_user_disable)
+    ue = user.add_parser("enable", help="enable a disabled user again")
+    ue.add_argument("username")
+    ue.set_defaults(func=cmd_user_enable)
 
     imp = sub.add_parser("import", help="import registers").add_subparsers()
     ip = imp.add_parser("points", help="service points from CSV or XLSX")
@@ -121,27 +144,32 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _open(args, *, write: bool = True):
-    from server.db import engine_from_settings, session_scope
-    from server.migrate import current_revisions, head_revisions
+def _current_engine(args, behind: str = "cli.schema_behind"):
+    """The settings and an engine on a database at the migration head (else CliError)."""
+    from server.db import engine_from_settings
+    from server.migrate import SchemaBehind, require_current
 
     settings = _settings(args)
     engine = engine_from_settings(settings)
-    if current_revisions(engine) != head_revisions(settings.database_url):
-        raise CliError("cli.schema_behind")
+    try:
+        require_current(engine, settings.database_url)
+    except SchemaBehind:
+        engine.dispose()
+        raise CliError(behind) from None
+    return settings, engine
+
+
+def _open(args, *, write: bool = True):
+    from server.db import session_scope
+
+    settings, engine = _current_engine(args)
     return settings, session_scope(engine, write=write)
 
 
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from server.db import engine_from_settings
-    from server.migrate import current_revisions, head_revisions
-
-    settings = _settings(args)
-    engine = engine_from_settings(settings)
-    if current_revisions(engine) != head_revisions(settings.database_url):
-        raise CliError("cli.schema_behind_serve")
+    settings, engine = _current_engine(args, behind="cli.schema_behind_serve")
     engine.dispose()
     print(say("cli.serving", url=f"http://{args.host}:{args.port}/", db=settings.database_url))
     uvicorn.run(
@@ -193,35 +221,103 @@ def cmd_demo(args) -> int:
 
 
 def cmd_user_add(args) -> int:
-    from server.models import Area, User
-    from server.services.auth import hash_password, new_password
+    from server.services import users
 
     _, scope = _open(args)
     with scope as session:
-        area = session.exec(select(Area).where(Area.code == args.area)).first()
-        if area is None:
-            raise CliError("cli.unknown_area", code=args.area)
-        if session.exec(select(User).where(User.username == args.username)).first():
-            raise CliError("cli.user_exists", username=args.username)
-        pw = args.password or new_password()
-        user = User(
-            username=args.username,
-            display_name=args.name,
-            role=args.role,
-            area_id=area.id,
-            password_hash=hash_password(pw),
-        )
-        session.add(user)
-        session.flush()
-        audit.record(
+        user, pw = users.add_user(
             session,
-            "user.add",
-            target_type="user",
-            target_id=user.id,
-            detail={"via": "cli", "role": args.role, "area": args.area},
+            args.username,
+            args.name,
+            args.role,
+            args.area,
+            password=args.password,
+            lang=args.user_lang,
         )
+        area_name = _area_name(session, user.area_id)
     role = say(f"role.{args.role}")
-    print(say("cli.user_added", username=args.username, role=role, area=area.name, password=pw))
+    print(say("cli.user_added", username=args.username, role=role, area=area_name, password=pw))
+    return 0
+
+
+def _area_name(session, area_id: int) -> str:
+    from server.models import Area
+
+    area = session.get(Area, area_id)
+    return area.name if area else ""
+
+
+def cmd_user_passwd(args) -> int:
+    from server.services import users
+
+    _, scope = _open(args)
+    with scope as session:
+        pw = users.set_password(
+            session, args.username, args.password, sign_out_devices=args.sign_out_devices
+        )
+    print(say("cli.password_set", username=args.username, password=pw))
+    if args.sign_out_devices:
+        print(say("cli.devices_signed_out_note"))
+    return 0
+
+
+def cmd_user_list(args) -> int:
+    from server.pages.format import local_time
+    from server.services import users
+
+    _, scope = _open(args, write=False)
+    with scope as session:
+        rows = users.listed(session, args.area)
+    header = ["cli.users.username", "cli.users.name", "cli.users.role", "cli.users.area"]
+    header += ["cli.users.status", "cli.users.devices", "cli.users.last_seen"]
+    table = [[say(h) for h in header]]
+    for r in rows:
+        status = "cli.users.active" if r.user.active else "cli.users.disabled"
+        table.append(
+            [
+                r.user.username,
+                r.user.display_name,
+                say(f"role.{r.user.role}"),
+                f"{r.area.code} {r.area.name}",
+                say(status),
+                str(r.devices),
+                local_time(r.last_seen) or "—",
+            ]
+        )
+    _print_table(table)
+    return 0
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    """Columns padded to their widest cell; a CJK character takes two columns."""
+    import unicodedata
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    widths = [max(width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True)]
+        print("  ".join(cells).rstrip())
+
+
+def cmd_user_disable(args) -> int:
+    from server.services import users
+
+    _, scope = _open(args)
+    with scope as session:
+        _, revoked = users.set_active(session, args.username, False)
+    print(say("cli.user_disabled", username=args.username, n=revoked))
+    return 0
+
+
+def cmd_user_enable(args) -> int:
+    from server.services import users
+
+    _, scope = _open(args)
+    with scope as session:
+        users.set_active(session, args.username, True)
+    print(say("cli.user_enabled", username=args.username))
     return 0
 
 
@@ -357,37 +453,11 @@ def cmd_template_list(args) -> int:
 
 
 def cmd_cycle_add(args) -> int:
-    from server.models import Area, Cycle
-    from server.services.changes import stamp
+    from server.services.cycles import add_cycle
 
-    if args.end < args.start:
-        raise CliError("cli.end_before_start")
     _, scope = _open(args)
     with scope as session:
-        county = session.exec(select(Area).where(Area.code == args.county)).first()
-        if county is None or county.level != "county":
-            raise CliError("cli.unknown_county", code=args.county)
-        if args.current:
-            for old in session.exec(select(Cycle).where(Cycle.county_id == county.id)):
-                old.current = False
-                stamp(session, old)
-        cycle = Cycle(
-            name=args.name,
-            year=args.start.year,
-            start_date=args.start,
-            end_date=args.end,
-            county_id=county.id,
-            current=args.current,
-        )
-        stamp(session, cycle)
-        session.flush()
-        audit.record(
-            session,
-            "cycle.add",
-            target_type="cycle",
-            target_id=cycle.id,
-            detail={"via": "cli", "name": args.name},
-        )
+        add_cycle(session, args.county, args.name, args.start, args.end, current=args.current)
     print(say("cli.cycle_added", name=args.name))
     return 0
 

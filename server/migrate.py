@@ -31,3 +31,19 @@ def head_revisions(url: str) -> set[str]:
 def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
+
+
+class SchemaBehind(RuntimeError):
+    """The database is not at the migration head: `xunjian db upgrade` first."""
+
+
+def schema_state(engine: Engine, url: str) -> tuple[set[str], set[str]]:
+    """(the database's revisions, the code's heads): equal when the schema is current."""
+    return current_revisions(engine), head_revisions(url)
+
+
+def require_current(engine: Engine, url: str) -> None:
+    """Refuse to work on a database behind (or ahead of) this code's migrations."""
+    current, head = schema_state(engine, url)
+    if current != head:
+        raise SchemaBehind(f"database at {sorted(current)}, code at {sorted(head)}")

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from server.domain.record_fields import item_of
 from server.domain.rules import DAYS, weekly_totals
-from server.domain.templates import Item, Template, TemplateError, Text, parse_template
+from server.domain.templates import Item, Template, Text
+from server.domain.user_agent import DeviceLabel
 from server.i18n import pick, text
 
 # China keeps one time zone and no daylight saving: the office reads Beijing time.
@@ -65,24 +67,6 @@ def label_text(lang: str, label: Text | None) -> str:
     return "" if label is None else pick(lang, label.zh, label.en)
 
 
-def template_of(content: dict | None) -> Template | None:
-    if not content:
-        return None
-    try:
-        return parse_template(content)
-    except TemplateError:
-        return None
-
-
-def item_of(template: Template | None, path: str) -> Item | None:
-    if template is None or not path.startswith("answers."):
-        return None
-    try:
-        return template.item(path[len("answers.") :])
-    except KeyError:
-        return None
-
-
 def label(lang: str, template: Template | None, path: str) -> str:
     """The name of a field path such as `answers.book_volumes` or `notes`."""
     if path in REGISTERS:
@@ -91,6 +75,13 @@ def label(lang: str, template: Template | None, path: str) -> str:
     if item is not None:
         return label_text(lang, item.label)
     return text(lang, "field.unknown_item", key=path.removeprefix("answers."))
+
+
+def device_label(lang: str, label: DeviceLabel) -> str:
+    """`Redmi Note 12 · Chrome 120`, `安卓手机 · 微信 8`: model (or kind), then browser."""
+    device = label.model or text(lang, f"device.kind.{label.kind}")
+    browser = text(lang, f"device.browser.{label.browser}")
+    return text(lang, "device.label", device=device, browser=browser, version=label.version).strip()
 
 
 def _raw(value: Any) -> Shown:
@@ -169,25 +160,6 @@ def show(lang: str, template: Template | None, path: str, value: Any) -> Shown:
         return _answer(lang, item, value) if item is not None else _raw(value)
     except (TypeError, ValueError, KeyError, AttributeError):
         return _raw(value)
-
-
-def field_value(record: dict, path: str) -> Any:
-    """The value of a field path in a record dict (None when absent)."""
-    if path.startswith("answers."):
-        return (record.get("answers") or {}).get(path[len("answers.") :])
-    return record.get(path)
-
-
-def photos_of(record: dict, path: str) -> list[dict]:
-    """The photos a record attaches to the item of an `answers.<item>` field."""
-    if not path.startswith("answers."):
-        return []
-    key = path[len("answers.") :]
-    return [
-        p
-        for p in record.get("photos") or []
-        if isinstance(p, dict) and p.get("item") == key and isinstance(p.get("sha256"), str)
-    ]
 
 
 def pretty_json(value: Any) -> str:

@@ -44,6 +44,7 @@ def build_environment() -> Environment:
     env.filters["local_time"] = fmt.local_time
     env.filters["percent"] = fmt.percent
     env.filters["number"] = fmt.number
+    env.filters["pretty_json"] = fmt.pretty_json
     return env
 
 
@@ -57,6 +58,7 @@ def language_helpers(lang: str) -> dict[str, Any]:
         "pick": partial(i18n.pick, lang),
         "show": partial(fmt.show, lang),
         "label": partial(fmt.label, lang),
+        "device_label": partial(fmt.device_label, lang),
         "other_langs": [(code, i18n.LANG_NAMES[code]) for code in i18n.LANGS if code != lang],
     }
 

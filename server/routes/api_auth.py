@@ -9,10 +9,16 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from server.db import session_scope
-from server.models import Area, Device
-from server.routes.api_common import bad_request, caller_of, json_response, need_field, read_json
+from server.routes.api_common import (
+    bad_request,
+    caller_of,
+    iso,
+    json_response,
+    need_field,
+    read_json,
+    scope_of_caller,
+)
 from server.services import device_admin, devices
-from server.services.scope import scope_of
 from sync.hlc import valid_node
 from sync.messages import PROTOCOL
 
@@ -24,12 +30,6 @@ def _limits(settings) -> dict:
         "page_size": settings.sync_page_size,
         "protocol": PROTOCOL,
     }
-
-
-def _iso(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
 
 
 async def login(request: Request):
@@ -44,16 +44,19 @@ async def login(request: Request):
         raise bad_request("bad_field", "device_name", detail="must be text")
     settings = request.app.state.settings
 
+    agent = devices.Agent(
+        request.headers.get("user-agent", ""), request.headers.get("sec-ch-ua-model", "")
+    )
+
     def run() -> dict:
         with session_scope(request.app.state.engine, write=True) as session:
-            token, device, user = devices.login(
-                session, username, password, device_id, name[:128], settings.token_days
+            issued = devices.login(
+                session, username, password, device_id, name[:512], settings.token_days, agent
             )
-            area = session.get(Area, user.area_id)
             return {
-                "token": token,
-                "expires_at": _iso(device.token_expires_at),
-                "user": devices.user_json(user, area),
+                "token": issued.token,
+                "expires_at": iso(issued.device.token_expires_at),
+                "user": devices.user_json(issued.user, issued.area),
                 "server_time": _now(),
                 "limits": _limits(settings),
             }
@@ -71,11 +74,10 @@ async def rotate(request: Request):
 
     def run() -> dict:
         with session_scope(request.app.state.engine, write=True) as session:
-            device = session.get(Device, caller.device.id)
-            token = devices.rotate(session, device, settings.token_days)
+            token, device = devices.rotate(session, caller.device.id, settings.token_days)
             return {
                 "token": token,
-                "expires_at": _iso(device.token_expires_at),
+                "expires_at": iso(device.token_expires_at),
                 "server_time": _now(),
             }
 
@@ -87,7 +89,7 @@ async def logout(request: Request):
 
     def run() -> None:
         with session_scope(request.app.state.engine, write=True) as session:
-            devices.revoke(session, session.get(Device, caller.device.id), caller.user.id)
+            devices.log_out(session, caller)
 
     await run_in_threadpool(run)
     return json_response(request, {"revoked": True})
@@ -99,32 +101,31 @@ def _device_json(row: device_admin.DeviceRow) -> dict:
         "id": d.id,
         "name": d.name,
         "user": row.user.username,
-        "created_at": _iso(d.created_at),
-        "last_seen_at": _iso(d.last_seen_at),
-        "expires_at": _iso(d.token_expires_at),
+        "created_at": iso(d.created_at),
+        "last_seen_at": iso(d.last_seen_at),
+        "expires_at": iso(d.token_expires_at),
         "revoked": d.revoked_at is not None,
     }
 
 
 async def list_devices(request: Request):
     """Your own devices; a supervisor or admin also sees those of users in their area."""
-    caller = await caller_of(request)
+    scope = await scope_of_caller(request)
 
     def run() -> dict:
         with session_scope(request.app.state.engine) as session:
-            rows = device_admin.in_scope(session, scope_of(session, caller.user))
+            rows = device_admin.in_scope(session, scope)
             return {"devices": [_device_json(r) for r in rows]}
 
     return json_response(request, await run_in_threadpool(run))
 
 
 async def revoke_device(request: Request):
-    caller = await caller_of(request)
+    scope = await scope_of_caller(request)
     device_id = request.path_params["device_id"]
 
     def run() -> dict:
         with session_scope(request.app.state.engine, write=True) as session:
-            scope = scope_of(session, caller.user)
             row, _ = device_admin.revoke(session, scope, device_id, via="api")
             return _device_json(row)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from server.db import session_scope
 from server.errors import AppError, BadRequest, PayloadTooLarge
 from server.services.devices import Caller, authenticate
+from server.services.scope import Scope, scope_of
 
 MAX_JSON_BYTES = 16 * 1024 * 1024  # after decompression: a 500-op batch is ~1-2 MB
 GZIP_MIN = 1024
@@ -62,6 +64,13 @@ async def read_json(request: Request) -> Any:
         raise bad_request("bad_json") from None
 
 
+def iso(dt: datetime | None) -> str | None:
+    """A stored time on the wire: ISO 8601 in UTC (SQLite hands back naive UTC values)."""
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
+
+
 def json_response(request: Request, body: Any, status: int = 200) -> Response:
     """JSON, gzipped when the client accepts it and it is worth it."""
     data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
@@ -73,6 +82,7 @@ def json_response(request: Request, body: Any, status: int = 200) -> Response:
 
 
 async def caller_of(request: Request) -> Caller:
+    """The device and user behind the request's bearer token (401 with a code otherwise)."""
     engine = request.app.state.engine
 
     def run() -> Caller:
@@ -80,6 +90,28 @@ async def caller_of(request: Request) -> Caller:
             return authenticate(session, request.headers.get("authorization"))
 
     return await run_in_threadpool(run)
+
+
+async def scope_of_caller(request: Request) -> Scope:
+    """What the caller may see and change (`services/scope.py`), in one trip to the pool."""
+    engine = request.app.state.engine
+
+    def run() -> Scope:
+        with session_scope(engine) as session:
+            caller = authenticate(session, request.headers.get("authorization"))
+            return scope_of(session, caller.user)
+
+    return await run_in_threadpool(run)
+
+
+def paging(request: Request, default: int = 100, most: int = 500) -> tuple[int, int]:
+    """`?limit=&offset=` of a list endpoint: (limit within 1..most, offset >= 0)."""
+    try:
+        limit = min(most, max(1, int(request.query_params.get("limit", default))))
+        offset = max(0, int(request.query_params.get("offset", 0)))
+    except ValueError:
+        raise bad_request("bad_field", "limit", detail="must be an integer") from None
+    return limit, offset
 
 
 def need_field(body: Any, key: str, kind: type, max_len: int = 128) -> Any:

@@ -1,53 +1,37 @@
-"""Supervisor views of what sync could not settle alone: conflicts and the quarantine."""
+"""Supervisor views of what sync could not settle alone: conflicts and the quarantine.
+
+The same services as the review pages (`conflict_review`, `quarantine`): one scope rule,
+one way to resolve."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from server.db import session_scope
-from server.errors import Forbidden, NotFound
-from server.models import Inspection, Quarantine, ServicePoint, SyncConflict, User
-from server.routes.api_common import bad_request, caller_of, json_response, read_json
-from server.services.conflicts import resolve_conflict
-from server.services.devices import Caller
-from server.services.scope import Scope, scope_of
+from server.errors import NotFound
+from server.routes.api_common import (
+    bad_request,
+    iso,
+    json_response,
+    paging,
+    read_json,
+    scope_of_caller,
+)
+from server.services import conflict_review, quarantine
 from sync.merge import REGISTERS
 
-MAX_LIMIT = 500
 
-
-def _iso(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
-
-
-def _supervisor(caller: Caller) -> None:
-    if caller.user.role not in ("supervisor", "admin"):
-        raise Forbidden("error.supervisors_only")
-
-
-def _limit(request: Request) -> tuple[int, int]:
-    try:
-        limit = min(MAX_LIMIT, max(1, int(request.query_params.get("limit", 100))))
-        offset = max(0, int(request.query_params.get("offset", 0)))
-    except ValueError:
-        raise bad_request("bad_field", "limit", detail="must be an integer") from None
-    return limit, offset
-
-
-def _conflict_json(c: SyncConflict, point_code: str, username: str) -> dict:
+def _conflict_json(row: conflict_review.ConflictRow) -> dict:
+    c = row.conflict
     return {
         "id": c.id,
         "inspection_id": c.inspection_id,
-        "point_code": point_code,
+        "point_code": row.point.code,
         "op_id": c.op_id,
-        "user": username,
+        "user": row.user.username,
         "device_id": c.device_id,
         "base_rev": c.base_rev,
         "server_rev": c.server_rev,
@@ -56,46 +40,25 @@ def _conflict_json(c: SyncConflict, point_code: str, username: str) -> dict:
         "server_version": c.server_version,
         "client_version": c.client_version,
         "status": c.status,
-        "created_at": _iso(c.created_at),
-        "resolved_at": _iso(c.resolved_at),
+        "created_at": iso(c.created_at),
+        "resolved_at": iso(c.resolved_at),
         "resolution": c.resolution,
     }
 
 
-def _conflicts_query(scope: Scope):
-    points = select(ServicePoint.id).where(ServicePoint.township_id.in_(list(scope.subtree)))
-    return (
-        select(SyncConflict, ServicePoint.code, User.username)
-        .join(Inspection, Inspection.id == SyncConflict.inspection_id)
-        .join(ServicePoint, ServicePoint.id == Inspection.point_id)
-        .join(User, User.id == SyncConflict.user_id)
-        .where(Inspection.point_id.in_(points))
-    )
-
-
-async def list_conflicts(request: Request):
-    caller = await caller_of(request)
-    _supervisor(caller)
-    limit, offset = _limit(request)
+async def list_conflicts(request: Request) -> Response:
+    scope = await scope_of_caller(request)
+    limit, offset = paging(request)
     status = request.query_params.get("status", "open")
+    if status not in conflict_review.STATUSES:
+        raise bad_request("bad_field", "status", detail="must be open, resolved or all")
 
     def run() -> dict:
         with session_scope(request.app.state.engine) as session:
-            q = _conflicts_query(scope_of(session, caller.user))
-            if status != "all":
-                q = q.where(SyncConflict.status == status)
-            rows = session.exec(q.order_by(SyncConflict.id).offset(offset).limit(limit)).all()
-            return {"conflicts": [_conflict_json(*r) for r in rows]}
+            rows = conflict_review.listed(session, scope, status, offset=offset, limit=limit)
+            return {"conflicts": [_conflict_json(r) for r in rows]}
 
     return json_response(request, await run_in_threadpool(run))
-
-
-def _one(session: Session, caller: Caller, cid: int) -> tuple:
-    q = _conflicts_query(scope_of(session, caller.user)).where(SyncConflict.id == cid)
-    row = session.exec(q).first()
-    if row is None:
-        raise NotFound("error.conflict_not_found")
-    return row
 
 
 def _cid(request: Request) -> int:
@@ -105,23 +68,21 @@ def _cid(request: Request) -> int:
         raise NotFound("error.conflict_not_found") from None
 
 
-async def get_conflict(request: Request):
-    caller = await caller_of(request)
-    _supervisor(caller)
+async def get_conflict(request: Request) -> Response:
+    scope = await scope_of_caller(request)
     cid = _cid(request)
 
     def run() -> dict:
         with session_scope(request.app.state.engine) as session:
-            return _conflict_json(*_one(session, caller, cid))
+            return _conflict_json(conflict_review.one(session, scope, cid))
 
     return json_response(request, await run_in_threadpool(run))
 
 
-async def resolve(request: Request):
+async def resolve(request: Request) -> Response:
     """Body: {"take": "server" | "client"} for every conflicting field, and/or
     {"choices": {"answers.x": value, ...}} for chosen values (null removes an answer)."""
-    caller = await caller_of(request)
-    _supervisor(caller)
+    scope = await scope_of_caller(request)
     cid = _cid(request)
     body = await read_json(request)
     if not isinstance(body, dict):
@@ -139,54 +100,41 @@ async def resolve(request: Request):
     engine = request.app.state.engine
 
     def run() -> dict:
+        conflict_review.resolve(engine, scope, cid, take=take, choices=choices)
         with session_scope(engine) as session:
-            conflict, _, _ = _one(session, caller, cid)
-        picked = {f["field"]: f[take] for f in conflict.fields} if take else {}
-        picked.update(choices)
-        assert caller.user.id is not None
-        # "already resolved" (409) and the audit entry live in the service's transaction
-        detail = {"take": take, "choices": sorted(choices)}
-        resolve_conflict(engine, cid, picked, caller.user.id, detail)
-        with session_scope(engine) as session:
-            return _conflict_json(*_one(session, caller, cid))
+            return _conflict_json(conflict_review.one(session, scope, cid))
 
     return json_response(request, await run_in_threadpool(run))
 
 
-async def list_quarantine(request: Request):
+def _quarantine_json(row: quarantine.QuarantineRow) -> dict:
+    r = row.q
+    return {
+        "id": r.id,
+        "op_id": r.op_id,
+        "user": row.user.username,
+        "device_id": r.device_id,
+        "record_id": r.record_id,
+        "point_code": r.point_code,
+        "code": r.code,
+        "field": r.field,
+        "message_zh": r.message_zh,
+        "message_en": r.message_en,
+        "created_at": iso(r.created_at),
+        "op": r.raw,
+    }
+
+
+async def list_quarantine(request: Request) -> Response:
     """Inspectors see their own quarantined ops; supervisors those of users in their area."""
-    caller = await caller_of(request)
-    limit, offset = _limit(request)
+    scope = await scope_of_caller(request)
+    limit, offset = paging(request)
+    code = request.query_params.get("code") or None
 
     def run() -> dict:
         with session_scope(request.app.state.engine) as session:
-            q = select(Quarantine, User.username).join(User, User.id == Quarantine.user_id)
-            if caller.user.role == "inspector":
-                q = q.where(Quarantine.user_id == caller.user.id)
-            else:
-                q = q.where(User.area_id.in_(list(scope_of(session, caller.user).subtree)))
-            if request.query_params.get("code"):
-                q = q.where(Quarantine.code == request.query_params["code"])
-            rows = session.exec(q.order_by(Quarantine.id).offset(offset).limit(limit)).all()
-            return {
-                "quarantine": [
-                    {
-                        "id": r.id,
-                        "op_id": r.op_id,
-                        "user": name,
-                        "device_id": r.device_id,
-                        "record_id": r.record_id,
-                        "point_code": r.point_code,
-                        "code": r.code,
-                        "field": r.field,
-                        "message_zh": r.message_zh,
-                        "message_en": r.message_en,
-                        "created_at": _iso(r.created_at),
-                        "op": r.raw,
-                    }
-                    for r, name in rows
-                ]
-            }
+            rows = quarantine.listed(session, scope, code=code, offset=offset, limit=limit)
+            return {"quarantine": [_quarantine_json(r) for r in rows]}
 
     return json_response(request, await run_in_threadpool(run))
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from server.migrate import current_revisions, head_revisions
+from server.migrate import schema_state
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -18,8 +18,7 @@ async def healthz(request: Request) -> JSONResponse:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         body["database"] = "ok"
-        current = current_revisions(engine)
-        head = head_revisions(settings.database_url)
+        current, head = schema_state(engine, settings.database_url)
         body["revision"] = sorted(current)
         body["head"] = sorted(head)
         body["schema"] = "current" if current == head else "behind"

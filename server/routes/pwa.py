@@ -120,6 +120,9 @@ def routes(settings=None) -> list:
             headers["Service-Worker-Allowed"] = MOUNT
         if path.endswith("index.html"):
             headers["X-Content-Type-Options"] = "nosniff"
+            # Chrome on Android hides the phone's model from the user agent; with this the
+            # login request carries it (Sec-CH-UA-Model), for the devices page.
+            headers["Accept-CH"] = "Sec-CH-UA-Model"
         if request.headers.get("if-none-match") == asset.etag:
             return Response(status_code=304, headers=headers)
         body = asset.body

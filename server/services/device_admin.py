@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from server.domain.user_agent import DeviceLabel, describe, looks_like_user_agent
 from server.errors import NotFound
 from server.models import Device, User
 from server.services import devices
@@ -28,6 +29,19 @@ class DeviceRow:
     user: User
     state: str
     state_at: datetime | None
+
+    @property
+    def label(self) -> DeviceLabel:
+        """Model and browser, from what the phone said at login (older field apps sent
+        their user agent as the name)."""
+        d = self.device
+        agent = d.user_agent or (d.name if looks_like_user_agent(d.name) else "")
+        return describe(agent, d.model)
+
+    @property
+    def given_name(self) -> str:
+        """The name the inspector gave the phone, if any."""
+        return "" if looks_like_user_agent(self.device.name) else self.device.name
 
 
 def token_state(d: Device, now: datetime | None = None) -> tuple[str, datetime | None]:

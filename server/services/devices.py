@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from server.domain.user_agent import looks_like_user_agent
 from server.errors import Unauthorized
 from server.models import Area, Device, RetiredToken, User
 from server.services import audit
@@ -43,19 +44,51 @@ class Caller:
     area: Area
 
 
+@dataclass(frozen=True)
+class Issued:
+    """A fresh token for a device, and whose it is."""
+
+    token: str
+    device: Device
+    user: User
+    area: Area
+
+
+@dataclass(frozen=True)
+class Agent:
+    """What the device says about itself at login: its user agent and model (client hint)."""
+
+    user_agent: str = ""
+    model: str = ""
+
+
 def login(
-    session: Session, username: str, password: str, device_id: str, device_name: str, days: int
-) -> tuple[str, Device, User]:
-    """Check the password and issue this device a fresh token (any older one is retired)."""
+    session: Session,
+    username: str,
+    password: str,
+    device_id: str,
+    device_name: str,
+    days: int,
+    agent: Agent = Agent(),
+) -> Issued:
+    """Check the password and issue this device a fresh token (any older one is retired).
+    A disabled account is refused like a wrong password."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None or not user.active or not verify_password(user.password_hash, password):
         raise unauthorized("bad_credentials")
+    user_agent = agent.user_agent
+    if looks_like_user_agent(device_name):  # older field apps sent their user agent here
+        user_agent = user_agent if looks_like_user_agent(user_agent) else device_name
+        device_name = ""
+    device_name = device_name[:128]
     device = session.get(Device, device_id)
     if device is None:
         device = Device(id=device_id, user_id=user.id, name=device_name)
     else:
         _retire(session, device, "relogin")
         device.user_id, device.name = user.id, device_name or device.name
+    device.user_agent = user_agent[:512] or device.user_agent
+    device.model = agent.model[:64] or device.model
     token = new_token()
     device.token_hash = token_digest(token)
     device.token_expires_at = _now() + timedelta(days=days)
@@ -70,7 +103,9 @@ def login(
         target_type="device",
         target_id=device_id,
     )
-    return token, device, user
+    area = session.get(Area, user.area_id)
+    assert area is not None
+    return Issued(token, device, user, area)
 
 
 def _retire(session: Session, device: Device, reason: str) -> None:
@@ -78,7 +113,11 @@ def _retire(session: Session, device: Device, reason: str) -> None:
         session.add(RetiredToken(token_hash=device.token_hash, device_id=device.id, reason=reason))
 
 
-def rotate(session: Session, device: Device, days: int) -> str:
+def rotate(session: Session, device_id: str, days: int) -> tuple[str, Device]:
+    """A new token for a device whose current one still works; the old one answers
+    `token_revoked` from now on."""
+    device = session.get(Device, device_id)
+    assert device is not None
     _retire(session, device, "rotated")
     token = new_token()
     device.token_hash = token_digest(token)
@@ -92,7 +131,14 @@ def rotate(session: Session, device: Device, days: int) -> str:
         target_type="device",
         target_id=device.id,
     )
-    return token
+    return token, device
+
+
+def log_out(session: Session, caller: Caller) -> None:
+    """The phone's own logout: its token stops working at once."""
+    device = session.get(Device, caller.device.id)
+    assert device is not None
+    revoke(session, device, caller.user.id)
 
 
 def revoke(

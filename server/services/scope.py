@@ -60,16 +60,22 @@ class Scope:
         return select(ServicePoint.id).where(self.points_here())
 
 
-def scope_of(session: Session, user: User) -> Scope:
-    """The scope of a user, read from the area tree (a few small queries, one per level)."""
-    assert user.id is not None
-    subtree, frontier = {user.area_id}, [user.area_id]
+def subtree_of(session: Session, area_id: int) -> frozenset[int]:
+    """An area and every area below it (one small query per level)."""
+    subtree, frontier = {area_id}, [area_id]
     while frontier:
         children = session.exec(
             select(Area.id).where(Area.parent_id.in_(frontier))  # type: ignore[union-attr]
         ).all()
         frontier = [c for c in children if c is not None and c not in subtree]
         subtree.update(frontier)
+    return frozenset(subtree)
+
+
+def scope_of(session: Session, user: User) -> Scope:
+    """The scope of a user, read from the area tree."""
+    assert user.id is not None
+    subtree = subtree_of(session, user.area_id)
     ancestors: set[int] = set()
     area = session.get(Area, user.area_id)
     parent = area.parent_id if area else None
@@ -77,4 +83,4 @@ def scope_of(session: Session, user: User) -> Scope:
         ancestors.add(parent)
         area = session.get(Area, parent)
         parent = area.parent_id if area else None
-    return Scope(user.id, user.role, user.area_id, frozenset(subtree), frozenset(ancestors))
+    return Scope(user.id, user.role, user.area_id, subtree, frozenset(ancestors))

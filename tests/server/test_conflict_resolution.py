@@ -11,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import func, select
 
-import server.routes.api_review as api_review
-import server.routes.review_conflicts as review_conflicts
+import server.services.conflict_review as conflict_review
 from server.db import session_scope
 from server.errors import Conflict
 from server.models import AuditLog, Inspection, InspectionRevision, SyncConflict
@@ -70,7 +69,7 @@ def test_two_supervisors_resolving_at_once_make_one_revision(client, engine, con
     sup = login(client, "supervisor", "d-sup")
     admin = login(client, "admin", "d-admin")
     rev_before, _, revisions_before, _, _, _ = _state(engine, conflict)
-    _meet_before_resolving(monkeypatch, api_review)
+    _meet_before_resolving(monkeypatch, conflict_review)
     url = f"/api/conflicts/{conflict['id']}/resolve"
 
     def post(args):
@@ -99,7 +98,7 @@ def test_the_review_page_and_the_api_at_once(client, engine, conflict, monkeypat
     token = csrf_of(client.get(page).text)
     api = login(client, "admin", "d-admin")
     rev_before, _, revisions_before, _, _, _ = _state(engine, conflict)
-    _meet_before_resolving(monkeypatch, api_review, review_conflicts)
+    _meet_before_resolving(monkeypatch, conflict_review)
 
     def web():
         form = {"csrf": token, "pick:answers.book_volumes": "server"}

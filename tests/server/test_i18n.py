@@ -48,6 +48,9 @@ def test_both_languages_hold_the_same_keys_and_placeholders():
             if isinstance(value, dict):
                 assert set(value) == {"one", "other"}, key
     assert not [k for k in en if CJK.search(" ".join(_forms(en[k]))) and k != "list.sep"]
+    # AppError's own keywords cannot fill a placeholder of an error message
+    clash = {k: _placeholders(zh[k]) & {"code", "status", "extra"} for k in zh}
+    assert {k: v for k, v in clash.items() if v and k.startswith("error.")} == {}
 
 
 def _template_keys() -> tuple[set[str], set[str]]:

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from server.db import session_scope
 from server.models import Area, AuditLog, Device, Inspection, ServicePoint, User
 from server.services.auth import hash_password
-from tests.logins import DEMO_PASSWORD, csrf_of, web_login
+from tests.logins import DEMO_PASSWORD, csrf_of, login_body, web_login
 from tests.server.test_i18n import assert_one_language
 from tests.sync.helpers import record, village
 from tests.sync.test_api_sync import login, op, sync
@@ -321,3 +321,29 @@ def test_language_switch_is_kept_on_the_account(app, client, demo, engine):
         assert '<html lang="en">' in elsewhere.get("/review").text
         assert '<html lang="zh-CN">' in elsewhere.get("/review?lang=zh-CN").text
         assert '<html lang="zh-CN">' in elsewhere.get("/review").text  # ?lang= is kept
+
+
+ANDROID_CHROME = (
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Mobile Safari/537.36"
+)
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_devices_are_named_by_model_browser_and_given_name(client, demo):
+    headers = {"user-agent": ANDROID_CHROME, "sec-ch-ua-model": '"Redmi Note 12"'}
+    body = {**login_body("inspector", "d-7"), "device_name": "老王的手机"}
+    assert client.post("/api/auth/login", json=body, headers=headers).status_code == 200
+    old_app = {**login_body("inspector2", "d-8"), "device_name": IPHONE}  # its UA as the name
+    assert client.post("/api/auth/login", json=old_app).status_code == 200
+    web_login(client)
+    page = client.get("/review/devices").text
+    assert "Redmi Note 12 · Chrome 120" in page and "名称：老王的手机" in page
+    assert "iPhone · Safari 17" in page and "Mozilla" not in page
+    english = client.get("/review/devices?lang=en").text
+    assert "Redmi Note 12 · Chrome 120" in english and "Name: 老王的手机" in english
+    confirm = client.get("/review/devices/d-8/revoke").text
+    assert "iPhone · Safari 17" in confirm

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import hashlib
 
-import server.routes.api_sync as api_sync
+import server.services.sync_round as sync_round
 from tests.sync.helpers import record, submitted, village
 from tests.sync.test_api_blobs import _photo, _put
 from tests.sync.test_api_sync import login, op, sync
 
 
 def test_a_backlog_is_asked_for_in_bounded_slices_oldest_first(client, demo, engine, monkeypatch):
-    monkeypatch.setattr(api_sync, "MAX_MISSING", 5)
-    monkeypatch.setattr(api_sync, "MISSING_PAGE", 2)
+    monkeypatch.setattr(sync_round, "MAX_MISSING", 5)
+    monkeypatch.setattr(sync_round, "MISSING_PAGE", 2)
     h = login(client)
     code, version = village(engine)
     photos: dict[str, bytes] = {}
@@ -43,8 +43,8 @@ def test_a_backlog_is_asked_for_in_bounded_slices_oldest_first(client, demo, eng
 def test_the_limit_cuts_by_age_not_by_hash(client, demo, engine, monkeypatch):
     """The page that crosses the limit holds older and newer records: the older ones' photos
     are the ones kept."""
-    monkeypatch.setattr(api_sync, "MAX_MISSING", 4)
-    monkeypatch.setattr(api_sync, "MISSING_PAGE", 2)
+    monkeypatch.setattr(sync_round, "MAX_MISSING", 4)
+    monkeypatch.setattr(sync_round, "MISSING_PAGE", 2)
     h = login(client)
     code, version = village(engine)
     order: list[set[str]] = []
