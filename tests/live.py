@@ -14,6 +14,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.logins import DEMO_PASSWORD, login_body
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -92,9 +94,11 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def post(self, path: str, body: dict, token: str | None = None) -> dict:
+    def post(
+        self, path: str, body: dict, token: str | None = None, headers: dict | None = None
+    ) -> dict:
         """POST JSON to the API, as a second phone would; returns the decoded answer."""
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         req = urllib.request.Request(
@@ -102,6 +106,18 @@ class LiveServer:
         )
         with urllib.request.urlopen(req, timeout=10) as res:
             return json.loads(res.read())
+
+    def login(
+        self,
+        username: str = "inspector",
+        device: str = "d-1",
+        password: str = DEMO_PASSWORD,
+        headers: dict | None = None,
+    ) -> str:
+        """Log a phone in (tests/logins.py's body); its bearer token."""
+        return self.post("/api/auth/login", login_body(username, device, password), None, headers)[
+            "token"
+        ]
 
     def log_tail(self, n: int = 60) -> str:
         try:

@@ -80,6 +80,8 @@ def label(lang: str, template: Template | None, path: str) -> str:
 def device_label(lang: str, label: DeviceLabel) -> str:
     """`Redmi Note 12 · Chrome 120`, `安卓手机 · 微信 8`: model (or kind), then browser."""
     device = label.model or text(lang, f"device.kind.{label.kind}")
+    if label.browser == "other":  # not a browser we know (a script, the reference client)
+        return device
     browser = text(lang, f"device.browser.{label.browser}")
     return text(lang, "device.label", device=device, browser=browser, version=label.version).strip()
 

@@ -34,8 +34,7 @@ def _my_points(server, n: int) -> list[tuple[str, str]]:
 
 def _colleague_submits(server, code: str) -> None:
     device = "d-colleague-" + uuid.uuid4().hex[:8]
-    login = {"username": "inspector2", "password": PASSWORD, "device_id": device}
-    token = server.post("/api/auth/login", login)["token"]
+    token = server.login("inspector2", device, PASSWORD)
     (cycle,), (version,) = (
         server.query("SELECT id FROM cycle WHERE current")[0],
         server.query(

@@ -104,8 +104,7 @@ def test_checklist_guards_and_drafts(make_phone):
 def _other_phone_sends(server, op: dict, book_volumes: int) -> None:
     """The same inspector's second phone sends the same record, edited later."""
     device = "d-second-" + uuid.uuid4().hex[:8]
-    login = {"username": "inspector", "password": PASSWORD, "device_id": device}
-    token = server.post("/api/auth/login", login)["token"]
+    token = server.login("inspector", device, PASSWORD)
     data = copy.deepcopy(op["data"])
     data["answers"]["book_volumes"] = book_volumes
     data["device_id"] = device

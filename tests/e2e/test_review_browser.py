@@ -50,15 +50,23 @@ def _call(server, method, path, body=None, token=None, raw=None):
         return e.code, json.loads(e.read())
 
 
+# What the two phones of the test say about themselves at login (devices page names).
+AGENTS = {
+    "redmi-12": {
+        "User-Agent": "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like "
+        "Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+        "Sec-CH-UA-Model": '"Redmi 12"',
+    },
+    "honor-x50": {
+        "User-Agent": "Mozilla/5.0 (Linux; Android 13; ALI-AN00 Build/HONORALI-AN00; wv) "
+        "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/107.0.5304.141 Mobile "
+        "Safari/537.36 MicroMessenger/8.0.40.2420(0x28002851) WeChat/arm64 Weixin",
+    },
+}
+
+
 def _phone(server, device):
-    status, body = _call(
-        server,
-        "POST",
-        "/api/auth/login",
-        {"username": "inspector", "password": PASSWORD, "device_id": device, "device_name": device},
-    )
-    assert status == 200, body
-    return body["token"]
+    return server.login("inspector", device, PASSWORD, AGENTS[device])
 
 
 def _push(server, token, device, rec, base_rev, hlc):
@@ -180,6 +188,12 @@ def test_supervisor_reviews_in_the_browser(pw, server):
         _shot(page, "06-quarantine")
 
         page.click("nav >> text=设备")
+        assert page.locator("tr", has_text="honor-x50").locator("strong").inner_text() == (
+            "ALI-AN00 · 微信 8"
+        )
+        assert page.locator("tr", has_text="redmi-12").locator("strong").inner_text() == (
+            "Redmi 12 · Chrome 120"
+        )
         page.locator("tr", has_text="honor-x50").locator("text=注销…").click()
         page.wait_for_selector("text=注销设备？")
         _shot(page, "07-revoke-confirm")

@@ -181,7 +181,7 @@ def _catalog_words(lang: str, min_len: int) -> set[str]:
     return out
 
 
-ZH_WORDS = _catalog_words("zh-CN", 5)
+ZH_WORDS = {w for w in _catalog_words("zh-CN", 5) if CJK.search(w)}
 EN_WORDS = {w for w in _catalog_words("en", 14) if " " in w}
 
 

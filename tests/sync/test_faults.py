@@ -183,20 +183,7 @@ def test_cuts_and_kills_lose_nothing_and_double_nothing(server, settings, engine
 
 def test_identical_requests_racing_apply_once(server, engine):
     base = f"http://127.0.0.1:{server.port}"
-    req = urllib.request.Request(
-        base + "/api/auth/login",
-        method="POST",
-        data=json.dumps(
-            {
-                "username": "inspector",
-                "password": DEMO_PASSWORD,
-                "device_id": "d-race",
-                "device_name": "x",
-            }
-        ).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    token = json.loads(urllib.request.urlopen(req).read())["token"]
+    token = server.login("inspector", "d-race")
     code, version = village(engine)
     for _ in range(8):
         rec = record(code, version, "d-race")
