@@ -7,6 +7,7 @@ from server.models.counter import ChangeCounter
 from server.models.cycle import Assignment, Cycle
 from server.models.inspection import STATUSES, FollowUp, Inspection
 from server.models.point import KINDS, ServicePoint
+from server.models.summary import AreaItemSummary, AreaSummary, PointSummary
 from server.models.sync import InspectionRevision, Quarantine, RetiredToken, SyncConflict, SyncOp
 from server.models.template import ChecklistTemplate, TemplateVersion
 from server.models.user import ROLES, Device, User
@@ -17,6 +18,8 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "Area",
+    "AreaItemSummary",
+    "AreaSummary",
     "Assignment",
     "AuditLog",
     "Blob",
@@ -27,6 +30,7 @@ __all__ = [
     "FollowUp",
     "Inspection",
     "InspectionRevision",
+    "PointSummary",
     "Quarantine",
     "RetiredToken",
     "ServicePoint",

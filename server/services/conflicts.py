@@ -12,6 +12,7 @@ from server.models import Inspection, InspectionRevision, SyncConflict
 from server.services import audit
 from server.services.changes import stamp
 from server.services.inspections import refresh_outcome
+from server.services.summaries import refresh_points
 from server.services.sync_pull import Serializer
 from server.services.sync_store import SERVER_CLOCK, SERVER_ONLY_FIELDS, lock_writers, parse_iso
 from sync.merge import resolve
@@ -62,6 +63,7 @@ def resolve_conflict(
         session.flush()
         refresh_outcome(session, insp)
         stamp(session, insp)
+        refresh_points(session, {insp.point_id})
         audit.record(
             session,
             "review.resolve",

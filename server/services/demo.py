@@ -24,6 +24,7 @@ from server.services.blobstore import write_complete
 from server.services.changes import stamp
 from server.services.demo_answers import answers_for
 from server.services.inspections import refresh_outcome
+from server.services.summaries import refresh_points
 from server.services.templates import load_template
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
@@ -120,7 +121,7 @@ def build_demo(session: Session, data_dir: Path, *, password: str | None = None)
     result.inspections = _inspections_2020(
         session, rng, data, points, versions, cycles[2020], users, photos
     )
-    session.flush()
+    refresh_points(session, [p.id for p in points.values()])
     return result
 
 

@@ -25,6 +25,7 @@ from server.domain.rules import evaluate
 from server.domain.templates import parse_template
 from server.models import Blob, FollowUp, Inspection, ServicePoint, TemplateVersion
 from server.services.changes import stamp
+from server.services.summaries import refresh_points
 
 FOLLOW_UP_DAYS = 30
 _parsed: dict[int, object] = {}
@@ -160,6 +161,7 @@ def evidence_arrived(session: Session, inspection: Inspection) -> None:
     inspection.evidence_complete = True
     stamp(session, inspection)
     summary_changed(inspection, SessionFacts(session))
+    refresh_points(session, {inspection.point_id})
 
 
 def refresh_outcome(session: Session, inspection: Inspection) -> None:

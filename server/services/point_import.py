@@ -20,6 +20,8 @@ from sqlmodel import Session, select
 from server.i18n import text
 from server.models import Area, ServicePoint
 from server.services.changes import stamp
+from server.services.summaries import refresh_points
+from server.services.sync_store import lock_writers
 
 # Column name -> accepted headers (English key, Chinese register headings).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -281,5 +283,7 @@ def import_points(
         touched.append(point)
     stamp(session, *touched)
     session.flush()
+    lock_writers(session)
+    refresh_points(session, [p.id for p in touched])
     report.written = True
     return report

@@ -61,6 +61,7 @@ from server.services.changes import reserve_seq
 from server.services.devices import Caller
 from server.services.inspections import apply_outcome, template_for
 from server.services.scope import Scope
+from server.services.summaries import refresh_points
 from server.services.sync_checks import CHUNK, Checker, Resolved
 from server.services.sync_pull import Serializer
 from sync import hlc
@@ -143,6 +144,9 @@ class BatchRepo:
         self.careful = careful
         self.checker = Checker(session, scope.subtree)
         self.serializer = Serializer(session)
+        # points whose summaries to refresh once the batch is written (kept over a
+        # savepoint rollback: refreshing a point that did not change writes nothing)
+        self.summary_points: set[int] = set()
         self._reset()
 
     def _reset(self) -> None:
@@ -323,6 +327,7 @@ class BatchRepo:
                 "created_at": now,
             }
         )
+        self.summary_points.add(row.point_id)
         point = self._point(row.point_id)
         if row.status == "submitted" and row.submitted_at is not None:
             point.submitted[row.id] = row.submitted_at
@@ -480,6 +485,7 @@ class BatchRepo:
             ack = self._apply_careful(op, ctx) if self.careful else apply_op(self, op, ctx)
             out.append((ack, self._same(op, ack)))
         self.flush(final=True)
+        refresh_points(self.session, self.summary_points)
         return out
 
     def _apply_careful(self, op: Op | BadOp, ctx: Context) -> Ack:
