@@ -29,14 +29,18 @@ def point_facts(result: dict[str, Any]) -> dict[str, Any]:
     if rating not in RATING_CODES:
         raise ValueError(f"unknown rating {rating!r}")
     items = result["items"]
+    critical = list(result["rating"].get("critical_failed", []))
+    failed = [
+        {"item": key, "status": r["status"], "code": r.get("code", ""), "params": r["params"]}
+        for key, r in items.items()
+        if r["status"] in ("fail", "missing")
+    ]
     return {
         "rating": rating,
-        "critical_failed": list(result["rating"].get("critical_failed", [])),
-        "failed": [
-            {"item": key, "status": r["status"], "code": r.get("code", ""), "params": r["params"]}
-            for key, r in items.items()
-            if r["status"] in ("fail", "missing")
-        ],
+        "critical_count": len(critical),
+        "failed_count": len(failed),
+        "critical_failed": critical,
+        "failed": failed,
         "items": {key: COUNTED[r["status"]] for key, r in items.items() if r["status"] in COUNTED},
     }
 

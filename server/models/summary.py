@@ -35,6 +35,8 @@ class PointSummary(SQLModel, table=True):
     submitted_at: datetime = Field(sa_column=tz_column(False))
     rating: str = Field(max_length=16)
     evidence_complete: bool = True
+    critical_count: int = 0  # critical items not passed (lists filter on it)
+    failed_count: int = 0  # items failed or left unanswered
     critical_failed: list = Field(default_factory=list, sa_column=json_column(False))
     # [{"item", "status" (fail|missing), "code", "params"}]
     failed: list = Field(default_factory=list, sa_column=json_column(False))

@@ -4,8 +4,8 @@ from the inspections already held.
 The fill is a frozen copy of the rule at this revision, over the tables as they are here
 (not the service, whose later versions may write columns this revision does not have).
 
-Revision ID: 0004_summaries
-Revises: 0003_point_summary
+Revision ID: 0005_summaries
+Revises: 0004_people_prefs
 Create Date: 2026-12-01 00:17:05.468512
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from server.domain.summary import Tally, point_facts
 
-revision: str = "0004_summaries"
-down_revision: str | None = "0003_point_summary"
+revision: str = "0005_summaries"
+down_revision: str | None = "0004_people_prefs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -83,6 +83,8 @@ def upgrade() -> None:
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("rating", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("evidence_complete", sa.Boolean(), nullable=False),
+        sa.Column("critical_count", sa.Integer(), nullable=False),
+        sa.Column("failed_count", sa.Integer(), nullable=False),
         sa.Column("critical_failed", sa.JSON(), nullable=False),
         sa.Column("failed", sa.JSON(), nullable=False),
         sa.Column("items", sa.JSON(), nullable=False),
