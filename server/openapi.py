@@ -152,6 +152,7 @@ SCHEMAS: dict[str, Any] = {
             "record_id": {"type": "string"},
             "base_rev": {"type": "integer", "minimum": 0},
             "base_op_id": {"type": "string"},
+            "author": {"type": "integer", "minimum": 1},
             "hlc": {"type": "string", "pattern": r"^\d{16}:\d{4}:[A-Za-z0-9._-]{1,64}$"},
             "data": _ref("Inspection"),
         },

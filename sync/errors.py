@@ -47,6 +47,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "服务点 {point_code} 已停用，不能再提交新的检查。",
         "Service point {point_code} is closed; it takes no new inspections.",
     ),
+    "author_mismatch": (
+        "这条记录由另一位检查员（用户 {author}）填写，只能由其本人登录后上传；此次上传已隔离待查。",
+        "This record was made by another inspector (user {author}); only their own login may "
+        "upload it. This upload is quarantined.",
+    ),
     "not_owner": (
         "这份检查记录属于其他检查员。",
         "This inspection belongs to another inspector.",

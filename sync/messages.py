@@ -30,6 +30,7 @@ CHANGE_KINDS = (
     "inspections",
 )
 MAX_ID_LEN = 64
+OP_FIELDS = ("op_id", "type", "record_id", "base_rev", "hlc", "data", "base_op_id", "author")
 
 
 def canonical_json(obj: Any) -> str:
@@ -65,7 +66,9 @@ def _id(obj: dict, key: str, path: str, optional: bool = False) -> str | None:
 
 @dataclass(frozen=True)
 class Op:
-    """One pending change from a device. ``base_op_id``: see sync-protocol.md, "Chained edits"."""
+    """One pending change from a device. ``base_op_id``: see sync-protocol.md, "Chained edits".
+    ``author``: the id of the user who made the record; a phone shared by several inspectors
+    says whose it is, so the server can refuse it under anyone else's token."""
 
     op_id: str
     type: str
@@ -74,6 +77,7 @@ class Op:
     hlc: str
     data: dict
     base_op_id: str | None = None
+    author: int | None = None
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {
@@ -86,6 +90,8 @@ class Op:
         }
         if self.base_op_id is not None:
             out["base_op_id"] = self.base_op_id
+        if self.author is not None:
+            out["author"] = self.author
         return out
 
     def body_hash(self) -> str:
@@ -114,11 +120,14 @@ class Op:
         if data["id"] != record_id:
             raise MessageError(f"{path}data.id", "must equal record_id")
         base_op_id = _id(obj, "base_op_id", path, optional=True)
-        extra = set(obj) - {"op_id", "type", "record_id", "base_rev", "hlc", "data", "base_op_id"}
+        author = obj.get("author")
+        if author is not None and (_need(obj, "author", int, path) < 1):
+            raise MessageError(f"{path}author", "must be a user id (an integer >= 1)")
+        extra = set(obj) - {*OP_FIELDS}
         if extra:
             raise MessageError(f"{path}{sorted(extra)[0]}", "is not a field of an op")
         assert op_id is not None and record_id is not None
-        return cls(op_id, op_type, record_id, base_rev, clock, data, base_op_id)
+        return cls(op_id, op_type, record_id, base_rev, clock, data, base_op_id, author)
 
 
 @dataclass(frozen=True)
