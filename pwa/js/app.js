@@ -17,8 +17,14 @@ const views = {
   settings: () => import('./views/settings.js'),
 };
 
+let acked = 0;
 onSyncEvent((msg) => {
   if (msg.type === 'auth') refreshChrome();
+  // The badge follows each batch's acks, not only the end of the run (photos may take long).
+  if (msg.type === 'progress' && msg.records_done !== acked) {
+    acked = msg.records_done;
+    refreshChrome();
+  }
   if (msg.type !== 'sync-done') return;
   refreshChrome();
   // Wherever the inspector is, a refused record must not go unnoticed.

@@ -1,17 +1,22 @@
 // Around every screen: the navigation with the queue badge, and the banner (expired login,
 // offline, a phone clock that is off, a new version).
 import { t } from './i18n.js';
-import { getMeta, count, all } from './db.js';
+import { getMeta, all } from './db.js';
+import { ops } from './outbox.js';
 import { h, $ } from './ui.js';
 import { state, applyUpdate } from './state.js';
 
-// Records the server refused and nobody has copied into a new draft yet.
-async function refusedCount() {
-  return (await all('inspections')).filter((i) => i._sync?.state === 'rejected' && !i._sync.redrafted).length;
+// The user's records the server refused and nobody has copied into a new draft yet.
+async function refusedCount(me) {
+  return (await all('inspections'))
+    .filter((i) => i._owner === me && i._sync?.state === 'rejected' && !i._sync.redrafted).length;
 }
 
 export async function refreshChrome() {
-  const [n, refused, offset] = await Promise.all([count('outbox'), refusedCount(), getMeta('clock_offset')]);
+  const me = state.auth?.user?.id ?? null;
+  // The same count as the outbox screen's (outbox.ops): only this user's records.
+  const [mine, refused, offset] = await Promise.all([ops(me), refusedCount(me), getMeta('clock_offset')]);
+  const n = mine.length;
   const nav = $('#nav');
   const link = (hash, label, ...extra) => h('a', { href: hash,
     'aria-current': location.hash.startsWith(hash) ? 'page' : null }, label, ...extra);

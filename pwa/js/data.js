@@ -73,13 +73,15 @@ async function lastVisit(p, done, me) {
 }
 
 export async function pointsOverview() {
-  const [points, areaRows, inspections, followups, assignments, cycle, auth, d] = await Promise.all([
+  const [points, areaRows, allIns, followups, assignments, cycle, auth, d] = await Promise.all([
     all('points'), all('areas'), all('inspections'), all('followups'), all('assignments'),
     currentCycle(), get('meta', 'auth'), today(),
   ]);
   // Assignments pick out my points; the rest of my area stays findable by search.
   const areas = new Map(areaRows.map((a) => [a.code, a]));
   const me = auth?.v?.user;
+  // A shared phone: only this user's own records and drafts.
+  const inspections = allIns.filter((i) => i._owner === me?.id);
   const mine = new Set(assignments.filter((a) => (!cycle || a.cycle_id === cycle.id)
     && (!me || a.inspector_id === me.id)).map((a) => a.point_code));
   const list = points.filter((p) => p.active !== false);
@@ -143,13 +145,15 @@ export async function itemLabels(point) {
 }
 
 export async function pointDetail(code) {
-  const [point, ins, fus, auth] = await Promise.all([
+  const [point, rows, fus, auth] = await Promise.all([
     get('points', code), byIndex('inspections', 'point_code', code),
     byIndex('followups', 'point_code', code), get('meta', 'auth'),
   ]);
+  const me = auth?.v?.user;
+  const ins = rows.filter((i) => i._owner === me?.id);
   ins.sort((a, b) => ((a.submitted_at || a.started_at || '') < (b.submitted_at || b.started_at || '') ? 1 : -1));
   // A colleague's latest visit, known from the point's summary only (no record on the phone).
   const s = point?.last_inspection;
-  const visit = s && !ins.some((i) => i.id === s.id) && await lastVisit(point, [], auth?.v?.user);
+  const visit = s && !ins.some((i) => i.id === s.id) && await lastVisit(point, [], me);
   return { point, inspections: ins, visit, followups: fus.filter(isOpenFollowup), today: await today() };
 }

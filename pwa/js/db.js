@@ -5,11 +5,11 @@
 // This module must work in the service worker too: no DOM.
 
 export const DB_NAME = 'xunjian';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 let dbPromise = null;
 
-function upgrade(db, oldVersion) {
+function upgrade(db, oldVersion, t) {
   if (oldVersion < 1) {
     db.createObjectStore('meta', { keyPath: 'k' });
     db.createObjectStore('areas', { keyPath: 'code' });
@@ -26,7 +26,31 @@ function upgrade(db, oldVersion) {
     const ph = db.createObjectStore('photos', { keyPath: 'sha256' });
     ph.createIndex('record_id', 'record_id');
   }
-  // Next version: `if (oldVersion < 2) { ... }` - add, never drop outbox/inspections/photos.
+  if (oldVersion === 1) ownersOfV1(t);
+  // Next version: `if (oldVersion < 3) { ... }` - add, never drop outbox/inspections/photos.
+}
+
+// Version 2: every record and op belongs to the user who made it (records `_owner`, ops
+// `owner`: a user id). Version 1 showed everything to whoever was logged in, so the user
+// logged in now (even with an expired login) made them. With nobody logged in they stay
+// unowned (null) until a user claims them on the outbox screen: never guessed onto the next
+// login. `data_owner`: whose scope the points, areas, cycles, ... on the phone are.
+function ownersOfV1(t) {
+  const meta = t.objectStore('meta');
+  meta.get('auth').onsuccess = (e) => {
+    const user = e.target.result?.v?.user;
+    const owner = user?.id ?? null;
+    if (user) meta.put({ k: 'users', v: { [user.id]: user.display_name || user.username } });
+    meta.put({ k: 'data_owner', v: owner });
+    for (const [store, field] of [['inspections', '_owner'], ['outbox', 'owner']]) {
+      t.objectStore(store).openCursor().onsuccess = (ev) => {
+        const c = ev.target.result;
+        if (!c) return;
+        if (c.value[field] === undefined) c.update({ ...c.value, [field]: owner });
+        c.continue();
+      };
+    }
+  };
 }
 
 const req2p = (req) => new Promise((resolve, reject) => {
@@ -38,7 +62,7 @@ export function openDB() {
   if (!dbPromise) {
     dbPromise = new Promise((resolve, reject) => {
       const req = indexedDB.open(DB_NAME, DB_VERSION);
-      req.onupgradeneeded = (e) => upgrade(req.result, e.oldVersion);
+      req.onupgradeneeded = (e) => upgrade(req.result, e.oldVersion, req.transaction);
       req.onsuccess = () => {
         const db = req.result;
         // Another tab (or a new app version) wants to upgrade: step aside, reopen later.

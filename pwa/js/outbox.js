@@ -1,6 +1,8 @@
 // The outbox: one op per submitted inspection. Peek, send, and delete an op only when the
 // server has acknowledged its op_id (applied, conflict or rejected). A failed send only
 // reschedules; nothing here ever drops an op on an error. No DOM: also used by the worker.
+// A phone may be shared: every record (`_owner`) and op (`owner`, and `author` on the wire)
+// belongs to the user who made it, and only that user sees it or sends it.
 import { tx, req2p, getMeta, setMeta, all, get } from './db.js';
 
 const STRICT = { durability: 'strict' };
@@ -10,6 +12,9 @@ const BACKOFF_MAX_MS = 60_000;
 const HOLD_MS = 24 * 3600_000;
 
 export const uuid = () => crypto.randomUUID();
+
+// The user logged in on this phone (also while the login has expired), or null.
+export const currentUser = async () => (await getMeta('auth'))?.user?.id ?? null;
 
 export async function deviceId() {
   let id = await getMeta('device_id');
@@ -57,6 +62,7 @@ export async function submit(record) {
   const op = {
     op_id: uuid(), type: 'inspection.put', record_id: rec.id, base_rev: record._server_rev || 0,
     hlc, data: wireRecord(rec), state: 'pending', attempts: 0, next_at: 0, created_at: now,
+    owner: rec._owner, author: rec._owner ?? undefined,
   };
   await tx(['inspections', 'outbox'], 'readwrite', (s) => {
     s.inspections.put(rec);
@@ -65,12 +71,13 @@ export async function submit(record) {
   return rec;
 }
 
-export const ops = () => all('outbox');
+// One user's ops (owner: a user id; null: ops an older version left without one).
+export const ops = async (owner) => (await all('outbox')).filter((o) => o.owner === owner);
 
-// Ops due now (or all of them when forced), oldest first.
-export async function peek({ force = false, limit = 1000 } = {}) {
+// The user's ops due now (or all of them when forced), oldest first.
+export async function peek({ owner, force = false, limit = 1000 }) {
   const now = Date.now();
-  const list = (await ops()).filter((o) => force || !o.next_at || o.next_at <= now);
+  const list = (await ops(owner)).filter((o) => force || !o.next_at || o.next_at <= now);
   list.sort((a, b) => (a.hlc < b.hlc ? -1 : 1));
   return list.slice(0, limit);
 }
@@ -142,7 +149,7 @@ export async function redraft(rec) {
     template_version: rec.template_version, cycle_id: rec.cycle_id ?? null, status: 'draft',
     answers: structuredClone(rec.answers || {}), photos: structuredClone(rec.photos || []),
     gps: rec.gps || null, notes: rec.notes || '', started_at: now, submitted_at: null,
-    device_id: await deviceId(), rev: 0, _updated: now, _from: rec.id,
+    device_id: await deviceId(), rev: 0, _updated: now, _from: rec.id, _owner: rec._owner,
   };
   await tx('inspections', 'readwrite', (s) => {
     s.inspections.put(copy);
@@ -151,15 +158,37 @@ export async function redraft(rec) {
   return copy;
 }
 
-// Records the outbox screen lists: every submitted inspection made on this phone.
-export async function records() {
-  const list = (await all('inspections')).filter((r) => r._sync && r.status === 'submitted');
+// Records the outbox screen lists: the user's submitted inspections made on this phone.
+export async function records(owner) {
+  const list = (await all('inspections'))
+    .filter((r) => r._sync && r.status === 'submitted' && r._owner === owner);
   list.sort((a, b) => ((b.submitted_at || '') < (a.submitted_at || '') ? -1 : 1));
   return list;
 }
 
-export async function unsyncedCount() {
-  return (await ops()).length;
+// What waits on this phone for users other than `owner`: [{owner, n}] (owner null: unknown).
+export async function othersWaiting(owner) {
+  const n = new Map();
+  for (const o of await all('outbox')) if (o.owner !== owner) n.set(o.owner, (n.get(o.owner) || 0) + 1);
+  return [...n].map(([who, count]) => ({ owner: who, n: count }));
+}
+
+// Waiting records and drafts an older version left without an owner become the user's (they
+// said so). Their ops keep their bytes (no author): they may have left the phone before.
+export async function claim(owner) {
+  await tx(['outbox', 'inspections'], 'readwrite', async (s) => {
+    const waiting = new Set();
+    for (const op of await req2p(s.outbox.getAll())) {
+      if (op.owner !== null) continue;
+      s.outbox.put({ ...op, owner });
+      waiting.add(op.record_id);
+    }
+    for (const rec of await req2p(s.inspections.getAll())) {
+      if (rec._owner === null && (waiting.has(rec.id) || rec.status === 'draft')) {
+        s.inspections.put({ ...rec, _owner: owner });
+      }
+    }
+  }, STRICT);
 }
 
 const b64 = (buf) => {
@@ -171,9 +200,9 @@ const b64 = (buf) => {
   return btoa(s);
 };
 
-// Manual rescue: every queued op and the photos it needs, as one JSON file.
-export async function exportFile() {
-  const queued = await ops();
+// Manual rescue: the user's queued ops and the photos they need, as one JSON file.
+export async function exportFile(owner) {
+  const queued = await ops(owner);
   const photos = [];
   for (const op of queued) {
     for (const p of op.data.photos || []) {

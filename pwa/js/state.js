@@ -1,6 +1,5 @@
 // What app.js and the screens share: the session state, navigation, sync runs and their
 // events, storage and update requests. Screens import this, never app.js (no import circle).
-import { t, fmtBytes } from './i18n.js';
 import { syncNow, getAuth } from './sync.js';
 
 // view: the screen module on display (its refresh() runs after a sync brought new data).
@@ -45,14 +44,6 @@ export function queued() {
   state.reg?.sync?.register('outbox').catch(() => { /* unsupported or denied */ });
   requestPersist();
   sync();
-}
-
-export async function storageText() {
-  const est = await navigator.storage?.estimate?.();
-  const persisted = await navigator.storage?.persisted?.();
-  if (!est) return t('storage.unknown');
-  return t('storage.used', { used: fmtBytes(est.usage || 0), quota: fmtBytes(est.quota || 0) })
-    + ' · ' + t(persisted ? 'storage.persisted' : 'storage.not_persisted');
 }
 
 export async function checkUpdate() {

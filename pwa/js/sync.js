@@ -36,9 +36,15 @@ function xhrPut(path, body, headers, onBytes) {
   });
 }
 
+// The user a sync run works for. Every request checks that this user is still the one logged
+// in, so a logout and another login during a run never send one user's records or photos
+// with the other's token.
+let runFor = null;
+
 async function api(path, { method = 'GET', body, headers = {}, raw = false, onBytes = null } = {}) {
   const auth = await getAuth();
   if (!auth || !auth.token || auth.expired) throw new AuthError('token_missing');
+  if (runFor !== null && auth.user.id !== runFor) throw new AuthError('user_changed');
   const all = { Authorization: `Bearer ${auth.token}`, Accept: 'application/json', ...headers };
   const res = onBytes && typeof XMLHttpRequest !== 'undefined'
     ? await xhrPut(path, body, all, onBytes)
@@ -46,7 +52,11 @@ async function api(path, { method = 'GET', body, headers = {}, raw = false, onBy
   if (res.status === 401) {
     const err = await res.json().catch(() => ({}));
     const code = err?.error?.code || 'token_invalid';
-    await setMeta('auth', { ...auth, expired: true, expired_code: code });
+    // Only the login that was used expires (a logout meanwhile stays a logout).
+    await tx('meta', 'readwrite', async (s) => {
+      const now = await req2p(s.meta.get('auth'));
+      if (now?.v?.token === auth.token) s.meta.put({ k: 'auth', v: { ...auth, expired: true, expired_code: code } });
+    });
     emit({ type: 'auth', expired: true, code });
     throw new AuthError(code);
   }
@@ -125,6 +135,7 @@ async function postSync(payload) {
     headers: { 'Content-Type': 'application/json' } });
 }
 
+const SCOPED = ['areas', 'points', 'cycles', 'assignments', 'followups'];
 const KINDS = ['areas', 'points', 'templates', 'cycles', 'assignments', 'followups', 'inspections'];
 
 // A template row carries its checklist as `content`; the phone keeps it flat, by "key@version".
@@ -137,8 +148,9 @@ function normalize(kind, row) {
 // Server rows and the cursor that covers them are written in one transaction. A pulled
 // inspection replaces the local copy only when no op for it is waiting in the outbox; an op
 // acknowledged in this very response does not count (a conflict's merged record arrives in
-// the same reply as its ack and must replace what the phone sent).
-export async function applyChanges(changes, cursor, acked = new Set()) {
+// the same reply as its ack and must replace what the phone sent). The server sends only the
+// token user's own inspections: they belong to `owner`.
+async function applyChanges(changes, cursor, acked, owner) {
   const kinds = KINDS.filter((k) => Array.isArray(changes?.[k]) && changes[k].length);
   await tx([...kinds, 'outbox', 'meta'], 'readwrite', async (s) => {
     for (const kind of kinds) {
@@ -150,6 +162,7 @@ export async function applyChanges(changes, cursor, acked = new Set()) {
           const mine = await req2p(s.inspections.get(row.id));
           if (mine?._sync) row._sync = mine._sync;
           row._server_rev = row.rev;
+          row._owner = owner;
         }
         s[kind].put(row);
       }
@@ -166,15 +179,15 @@ async function noteServerTime(serverTime) {
   await setMeta('clock_offset', Math.abs(off) > 5000 ? off : 0);
 }
 
-async function exchange(payload) {
+async function exchange(payload, owner) {
   const res = await postSync(payload);
   await applyChanges(res.changes, res.cursor ?? payload.cursor,
-    new Set((res.acks || []).map((a) => a.op_id)));
+    new Set((res.acks || []).map((a) => a.op_id)), owner);
   if (res.server_time) await noteServerTime(res.server_time);
   return res;
 }
 
-async function pushAndPull(ops, prog) {
+async function pushAndPull(ops, prog, owner) {
   const device = await outbox.deviceId();
   const batches = [];
   for (let i = 0; i < ops.length; i += BATCH) batches.push(ops.slice(i, i + BATCH));
@@ -187,8 +200,8 @@ async function pushAndPull(ops, prog) {
     let res;
     try {
       res = await exchange({ protocol: 1, device_id: device, cursor: await getMeta('cursor'),
-        ops: batch.map(({ op_id, type, record_id, base_rev, hlc, data }) =>
-          ({ op_id, type, record_id, base_rev, hlc, data })) });
+        ops: batch.map(({ op_id, type, record_id, base_rev, hlc, data, author }) =>
+          ({ op_id, type, record_id, base_rev, hlc, data, author })) }, owner);
     } catch (e) {
       const rest = batches.slice(b).flat().map((o) => o.op_id);
       if (rest.length) await outbox.reschedule(rest, errorCode(e), retryPlan(e));
@@ -206,7 +219,7 @@ async function pushAndPull(ops, prog) {
     let more = res.more;
     for (let guard = 0; more && guard < 200; guard++) {
       const page = await exchange({ protocol: 1, device_id: device,
-        cursor: await getMeta('cursor'), ops: [] });
+        cursor: await getMeta('cursor'), ops: [] }, owner);
       for (const sha of page.missing_blobs || []) missing.add(sha);
       more = page.more;
     }
@@ -222,19 +235,20 @@ function retryPlan(e) {
   return { retryAfter: e.retryAfter };
 }
 
-// Ops first; then the photos the server says it lacks and this phone has.
-async function run({ force }) {
-  const ops = await outbox.peek({ force });
+// The logged-in user's ops first; then the photos the server says it lacks and this phone
+// has for that user's records.
+async function run({ force }, me) {
+  const ops = await outbox.peek({ force, owner: me });
   const prog = { phase: 'records', records_total: ops.length, records_done: 0,
     bytes_total: await pendingBytes(ops), bytes_done: 0 };
   emit({ type: 'progress', ...prog });
-  const missing = await pushAndPull(ops, prog);
+  const missing = await pushAndPull(ops, prog, me);
   const rows = [];
   for (const sha of missing) {
     const row = await get('photos', sha);
-    if (row?.blob && !row.refused) rows.push(row);
+    if (row?.blob && !row.refused && (await get('inspections', row.record_id))?._owner === me) rows.push(row);
   }
-  await markConfirmed(missing);
+  await markConfirmed(missing, me);
   prog.phase = 'photos';
   prog.bytes_total = rows.reduce((a, r) => a + r.blob.size, 0);
   prog.bytes_done = 0;
@@ -261,14 +275,14 @@ async function run({ force }) {
 
 // Photos of acknowledged records that the server no longer lists as missing are on the
 // server: remember that, so the outbox screen can say so.
-async function markConfirmed(missing) {
+async function markConfirmed(missing, me) {
   await tx(['photos', 'inspections', 'outbox'], 'readwrite', async (s) => {
     const rows = await req2p(s.photos.getAll());
     for (const row of rows) {
       if (row.uploaded || missing.has(row.sha256)) continue;
       if (await req2p(s.outbox.index('record_id').count(row.record_id))) continue;
       const rec = await req2p(s.inspections.get(row.record_id));
-      if (rec?._sync && rec._sync.state !== 'pending' && rec._sync.state !== 'rejected') {
+      if (rec?._owner === me && rec._sync && rec._sync.state !== 'pending' && rec._sync.state !== 'rejected') {
         s.photos.put({ ...row, uploaded: true });
       }
     }
@@ -279,14 +293,17 @@ async function markConfirmed(missing) {
 export async function syncNow({ force = false } = {}) {
   const go = async () => {
     emit({ type: 'sync-start' });
+    runFor = await outbox.currentUser();
     try {
-      const result = await run({ force });
+      const result = await run({ force }, runFor);
       emit({ type: 'sync-done', ok: true, ...result });
       return { ok: true, ...result };
     } catch (e) {
       const code = e instanceof AuthError ? 'auth' : errorCode(e);
       emit({ type: 'sync-done', ok: false, code });
       return { ok: false, code };
+    } finally {
+      runFor = null;
     }
   };
   if (typeof navigator !== 'undefined' && navigator.locks) {
@@ -306,16 +323,27 @@ export async function login(username, password) {
     method: 'POST', cache: 'no-store',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify({ username, password, device_id: device,
-      device_name: (typeof navigator !== 'undefined' && navigator.userAgent || '').slice(0, 120) }),
+      device_name: await getMeta('device_name', '') }),
   });
   const data = await res.json().catch(() => null);
   if (!res.ok) return { ok: false, code: data?.error?.code || `http_${res.status}`, error: data?.error };
-  const prev = await getAuth();
-  // A different inspector on this phone starts from a fresh cursor; the outbox stays.
-  if (prev?.user?.username && prev.user.username !== data.user.username) await setMeta('cursor', null);
-  await setMeta('auth', { token: data.token, expires_at: data.expires_at, user: data.user,
-    limits: data.limits || {}, scope: { role: data.user.role, area_code: data.user.area_code },
-    logged_in_at: new Date().toISOString(), expired: false });
+  const user = data.user;
+  const users = { ...(await getMeta('users', {})), [user.id]: user.display_name || user.username };
+  const switched = (await getMeta('data_owner')) !== user.id;
+  // Another user's scope was on this phone: their points, areas, cycles, assignments and
+  // follow-ups go, and the pull starts over. Records and photos stay, each with its author
+  // (templates too: immutable versions their drafts may need).
+  await tx(['meta', ...(switched ? SCOPED : [])], 'readwrite', (s) => {
+    if (switched) {
+      for (const k of SCOPED) s[k].clear();
+      s.meta.put({ k: 'cursor', v: null });
+      s.meta.put({ k: 'data_owner', v: user.id });
+    }
+    s.meta.put({ k: 'users', v: users });
+    s.meta.put({ k: 'auth', v: { token: data.token, expires_at: data.expires_at, user,
+      limits: data.limits || {}, scope: { role: user.role, area_code: user.area_code },
+      logged_in_at: new Date().toISOString(), expired: false } });
+  });
   if (data.server_time) await noteServerTime(data.server_time);
   emit({ type: 'auth', expired: false });
   return { ok: true, user: data.user };

@@ -2,8 +2,18 @@
 // record with what to do next (outbox list and read-only form).
 import { t, L, getLang } from './i18n.js';
 import { h } from './ui.js';
-import { redraft } from './outbox.js';
+import { redraft, othersWaiting } from './outbox.js';
+import { getMeta } from './db.js';
 import { go } from './state.js';
+
+// A shared phone: other users' records wait here for their own login (me: the user logged
+// in, or null on the login screen). Records of no known user are the outbox screen's to claim.
+export async function othersNote(me) {
+  const names = await getMeta('users', {});
+  const lines = (await othersWaiting(me)).filter((o) => o.owner !== null)
+    .map(({ owner, n }) => h('p.info.others', t('others.waiting', { n, name: names[owner] || `#${owner}` })));
+  return lines.length ? h('div', lines) : null;
+}
 
 export function ratingBadge(code) {
   if (!code) return null;

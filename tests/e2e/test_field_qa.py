@@ -18,7 +18,8 @@ from tests.e2e.test_field_app import local_record, open_point, start_inspection,
 
 pytestmark = pytest.mark.browser
 
-OPS = "async () => (await import('/app/js/outbox.js')).ops()"
+OPS = """async () => (await import('/app/js/outbox.js'))
+  .ops(await (await import('/app/js/outbox.js')).currentUser())"""
 # A value the server refuses (an older app version could send it): queued as-is.
 BAD_RECORD = """async () => {
   const o = await import('/app/js/outbox.js');
@@ -27,7 +28,8 @@ BAD_RECORD = """async () => {
   const rec = await o.submit({id: crypto.randomUUID(), point_code: '610424112203',
     template_key: tpl.key, template_version: tpl.version, cycle_id: null, status: 'draft',
     answers: {book_volumes: -3, seats: 9}, photos: [], gps: null, notes: '',
-    started_at: new Date().toISOString(), submitted_at: null, rev: 0});
+    started_at: new Date().toISOString(), submitted_at: null, rev: 0,
+    _owner: await o.currentUser()});
   return rec.id;
 }"""
 

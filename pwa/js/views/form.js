@@ -8,7 +8,7 @@ import { template as loadTemplate, dueOf, isOpenFollowup } from '../data.js';
 import { evaluateInspection } from '../rules.js';
 import { addPhoto, photoUrl, dropPhoto } from '../photos.js';
 import { submit } from '../outbox.js';
-import { go, queued, requestPersist } from '../state.js';
+import { go, queued, requestPersist, state } from '../state.js';
 import { widget } from '../fields.js';
 import { syncBadge, stateNote } from '../widgets.js';
 
@@ -325,7 +325,8 @@ export async function render(id) {
   flagged = false;
   last = null;
   rec = await get('inspections', id);
-  if (!rec) { mount(h('h2', t('form.not_found'))); return; }
+  // Another user's record on a shared phone is not there for this one.
+  if (rec?._owner !== state.auth?.user?.id) { mount(h('h2', t('form.not_found'))); return; }
   rec.answers ||= {};
   rec.photos ||= [];
   tpl = await loadTemplate(rec.template_key, rec.template_version);

@@ -3,7 +3,8 @@
 import { t, fmtDate, fmtWhen } from '../i18n.js';
 import { h, mount } from '../ui.js';
 import { pointsOverview } from '../data.js';
-import { ratingBadge } from '../widgets.js';
+import { ratingBadge, othersNote } from '../widgets.js';
+import { state } from '../state.js';
 
 let query = '';
 
@@ -46,9 +47,10 @@ function section(g, rows, other) {
 
 let view = null;
 
-function top(data) {
+function top(data, others) {
   const todo = data.groups.reduce((a, g) => a + g.todo, 0);
   return [
+    others,
     h('p.muted', data.cycle
       ? t('home.cycle', { name: data.cycle.name || data.cycle.id, todo, n: data.total })
       : t('home.no_cycle', { n: data.total })),
@@ -63,7 +65,7 @@ function top(data) {
 export async function render() {
   const data = await pointsOverview();
   const list = h('div#groups');
-  const head = h('div#home-top', top(data));
+  const head = h('div#home-top', top(data, await othersNote(state.auth?.user?.id)));
   const draw = () => {
     const q = query.trim();
     const match = matcher(q);
@@ -97,6 +99,6 @@ export async function refresh() {
   const v = view;
   if (!v || !v.head.isConnected) return;
   v.data = await pointsOverview();
-  v.head.replaceChildren(...top(v.data).filter(Boolean));
+  v.head.replaceChildren(...top(v.data, await othersNote(state.auth?.user?.id)).filter(Boolean));
   v.draw();
 }

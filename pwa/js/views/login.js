@@ -2,12 +2,14 @@
 import { t, has } from '../i18n.js';
 import { h, mount } from '../ui.js';
 import { login, getAuth } from '../sync.js';
-import { count } from '../db.js';
+import { ops } from '../outbox.js';
 import { go, sync, requestPersist, state } from '../state.js';
+import { othersNote } from '../widgets.js';
 
 export async function render() {
   const auth = await getAuth();
-  const queued = await count('outbox');
+  const me = auth?.user?.id ?? null;
+  const queued = (await ops(me)).length;
   const err = h('p.error', { role: 'alert', id: 'login-error' });
   const user = h('input', { id: 'username', name: 'username', type: 'text', autocomplete: 'username',
     autocapitalize: 'none', required: true, value: auth?.user?.username || '' });
@@ -45,6 +47,7 @@ export async function render() {
   mount(
     h('h2', t(auth?.expired ? 'login.title_again' : 'login.title')),
     auth?.expired ? h('p.warn', t('login.kept', { n: queued })) : h('p', t('login.intro')),
+    await othersNote(me),
     form,
   );
 }

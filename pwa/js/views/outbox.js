@@ -5,7 +5,7 @@ import { h, mount, toast } from '../ui.js';
 import * as outbox from '../outbox.js';
 import { all, getMeta } from '../db.js';
 import { sync, onSyncEvent, state } from '../state.js';
-import { syncBadge, stateNote } from '../widgets.js';
+import { syncBadge, stateNote, othersNote } from '../widgets.js';
 
 let off = null;
 
@@ -43,7 +43,7 @@ function progressBar(p) {
 }
 
 async function download() {
-  const blob = await outbox.exportFile();
+  const blob = await outbox.exportFile(state.auth.user.id);
   const a = h('a', { href: URL.createObjectURL(blob),
     download: `xunjian-outbox-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json` });
   document.body.append(a);
@@ -59,9 +59,18 @@ function retryLine(op) {
     time: fmtWhen(new Date(op.next_at).toISOString()), error: errText(op.last_error) }));
 }
 
+// Records an older version left without an owner: the user may say they are theirs.
+async function unowned(me) {
+  const n = (await outbox.ops(null)).length;
+  return n ? h('div.note', h('p.warn', t('outbox.unowned', { n })),
+    h('button', { type: 'button', onclick: async () => { await outbox.claim(me); render(); sync({ force: true }); } },
+      t('outbox.claim'))) : null;
+}
+
 export async function render() {
+  const me = state.auth.user.id;
   const [recs, points, lastSync, ops, photos, tpls] = await Promise.all([
-    outbox.records(), all('points'), getMeta('last_sync'), outbox.ops(), all('photos'), all('templates')]);
+    outbox.records(me), all('points'), getMeta('last_sync'), outbox.ops(me), all('photos'), all('templates')]);
   const photoRow = new Map(photos.map((p) => [p.sha256, p]));
   const names = new Map(points.map((p) => [p.code, p.name]));
   const opOf = new Map(ops.map((o) => [o.record_id, o]));
@@ -98,6 +107,8 @@ export async function render() {
     h('div.actions', btn,
       h('button', { type: 'button', onclick: download, disabled: !ops.length }, t('outbox.export'))),
     bar,
+    await unowned(me),
+    await othersNote(me),
     items.length ? h('ul.plain.recs', items) : h('p.empty', t('outbox.empty')),
   );
   off?.();

@@ -4,7 +4,7 @@ import { h, mount } from '../ui.js';
 import { pointDetail, ratingOf, templateFor, currentCycle, itemLabels, dueOf } from '../data.js';
 import { put } from '../db.js';
 import { uuid, deviceId, nowIso } from '../outbox.js';
-import { go } from '../state.js';
+import { go, state } from '../state.js';
 import { ratingBadge, syncBadge } from '../widgets.js';
 
 let code = null;
@@ -18,7 +18,7 @@ async function start(point) {
     id: uuid(), point_code: point.code, template_key: tpl.key, template_version: tpl.version,
     cycle_id: cycle ? cycle.id : null, status: 'draft', answers: {}, photos: [], gps: null,
     notes: '', started_at: now, submitted_at: null,
-    device_id: await deviceId(), rev: 0, _updated: now,
+    device_id: await deviceId(), rev: 0, _updated: now, _owner: state.auth.user.id,
   };
   await put('inspections', rec);
   go(`#/form/${rec.id}`);
