@@ -109,8 +109,8 @@ def apply_op(repo: Repo, op: Op | BadOp, ctx: Context) -> Ack:
     if isinstance(op, Op) and op.author is not None and op.author != ctx.user_id:
         # Another user's record under this token (a shared phone's buggy client): refused
         # and quarantined, but its ack is not stored, so its author can still send it later.
-        rej = Rejection.of("author_mismatch", "author", author=op.author)
-        return _reject(repo, op, rej, ctx, False, digest)
+        mismatch = Rejection.of("author_mismatch", "author", author=op.author)
+        return _reject(repo, op, mismatch, ctx, False, digest)
     replayed = _replay(repo, op, ctx, digest)
     if replayed is not None:
         return replayed
