@@ -7,10 +7,8 @@ import { nowMs } from './outbox.js';
 // Today by the server-corrected clock (a phone a day off must not pick the wrong cycle).
 // The local calendar day, not UTC's (China is UTC+8: 07:00 on 1 January is still 31 December
 // in UTC).
-export async function today() {
-  const d = new Date(await nowMs());
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
+const localDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+export const today = async () => localDay(new Date(await nowMs()));
 
 export async function currentCycle() {
   const cycles = await all('cycles');
@@ -22,11 +20,21 @@ export async function currentCycle() {
   return pool[0] || null;
 }
 
+// The county a point belongs to: up the area chain from its township.
+async function countyOf(point) {
+  let area = await get('areas', point.township_code);
+  for (let i = 0; area && area.level !== 'county' && i < 4; i++) area = await get('areas', area.parent_code);
+  return area?.level === 'county' ? area.code : null;
+}
+
+// The checklist a new inspection of `point` uses: for the point's kind, its county's own
+// latest version, else the latest default: the rule of services/templates.active_version.
+// (Never the highest version of any county: a city's phone holds several counties' overrides.)
 export async function templateFor(point) {
-  const kind = point?.kind || 'village';
-  const list = (await all('templates')).filter((t) => !t.applies_to || t.applies_to === kind);
-  list.sort((a, b) => (b.version || 0) - (a.version || 0));
-  return list[0] || null;
+  const [tpls, county] = await Promise.all([all('templates'), countyOf(point)]);
+  const latest = (own) => tpls.filter((t) => t.applies_to === point.kind && own(t.county_code))
+    .sort((a, b) => b.version - a.version)[0];
+  return (county && latest((c) => c === county)) || latest((c) => c == null) || null;
 }
 
 export const template = (key, version) => get('templates', `${key}@${version}`);
@@ -155,5 +163,10 @@ export async function pointDetail(code) {
   // A colleague's latest visit, known from the point's summary only (no record on the phone).
   const s = point?.last_inspection;
   const visit = s && !ins.some((i) => i.id === s.id) && await lastVisit(point, [], me);
-  return { point, inspections: ins, visit, followups: fus.filter(isOpenFollowup), today: await today() };
+  const d = await today();
+  // Inspected today already (by a colleague, or by me): worth a word before another starts.
+  const onDay = (i) => i?.submitted_at && localDay(new Date(i.submitted_at)) === d;
+  const sameDay = [visit, ...ins.filter((i) => i.status === 'submitted' && i._sync?.state !== 'rejected')]
+    .find(onDay) || null;
+  return { point, inspections: ins, visit, followups: fus.filter(isOpenFollowup), today: d, sameDay };
 }
