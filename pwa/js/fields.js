@@ -9,8 +9,10 @@ const MAX_TEXT = 4000; // the server's limit for a text answer
 function numberField(item, value, set, ids) {
   const unit = L(item.unit);
   const input = h('input.num', {
-    id: ids.input, type: 'number', inputmode: item.key.endsWith('_m2') || item.key.endsWith('_pct') ? 'decimal' : 'numeric',
-    min: '0', step: 'any', value: value ?? '', 'aria-describedby': ids.desc,
+    id: ids.input, type: 'number', value: value ?? '', 'aria-describedby': ids.desc, min: '0',
+    // counts are whole numbers (the template says so); areas and shares take decimals
+    inputmode: item.integer || !/_(m2|pct)$/.test(item.key) ? 'numeric' : 'decimal',
+    step: item.integer ? '1' : 'any',
     oninput: (e) => {
       const raw = e.target.value;
       set(raw === '' ? undefined : Number(raw));
@@ -67,6 +69,24 @@ function describeTotals(tot) {
   return t('hours.total', { days: tot.days, hours: fmtNum(tot.hours) });
 }
 
+// "830", "0830", "8:30", "８：３０" -> "08:30"; "17" -> "17:00"; null when it is no time of day.
+export function hhmm(text) {
+  const s = String(text).replace(/[０-９：]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).trim();
+  const m = s.match(/^(\d{1,2})(?:[:.]?(\d{2}))?$/);
+  if (!m) return null;
+  const [hh, mm] = [Number(m[1]), Number(m[2] || 0)];
+  if (hh > 24 || mm > 59 || (hh === 24 && mm)) return null;
+  return `${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}`;
+}
+
+// A time is typed, not picked: the browser's time field follows its own locale (a Chinese form
+// showed "08:30 AM"). Digits only, so the phone's number pad will do; 24-hour always.
+function timeField(range, i, label, bad, change) {
+  return h('input.time', { type: 'text', inputmode: 'numeric', maxlength: 5, autocomplete: 'off',
+    placeholder: i ? '17:30' : '08:30', value: range[i], 'aria-label': label, 'aria-invalid': bad ? 'true' : null,
+    onchange: (e) => { range[i] = hhmm(e.target.value) ?? e.target.value.trim(); change(); } });
+}
+
 // Weekly opening hours: per day a list of ranges; the weekly total is computed live by the
 // same function the rules use. Shortcuts: the point's registered hours, copy a day to the
 // next one, Monday to Tuesday-Friday.
@@ -99,11 +119,9 @@ function weeklyHours(item, value, set, ids, ctx) {
         return h('fieldset.day',
           h('legend', dayName),
           hours[d].map((r, i) => h('div.range', { class: bad(r) ? 'bad' : null },
-            h('input', { type: 'time', value: r[0], 'aria-label': t('hours.from', { day: dayName }),
-              'aria-invalid': bad(r) ? 'true' : null, onchange: (e) => { r[0] = e.target.value; change(); } }),
+            timeField(r, 0, t('hours.from', { day: dayName }), bad(r), change),
             h('span', { 'aria-hidden': 'true' }, '–'),
-            h('input', { type: 'time', value: r[1], 'aria-label': t('hours.to', { day: dayName }),
-              'aria-invalid': bad(r) ? 'true' : null, onchange: (e) => { r[1] = e.target.value; change(); } }),
+            timeField(r, 1, t('hours.to', { day: dayName }), bad(r), change),
             h('button.small.ghost', { type: 'button', 'aria-label': t('hours.remove', { day: dayName }),
               onclick: () => { hours[d].splice(i, 1); change(); } }, '×'))),
           h('button.small.ghost', { type: 'button', onclick: () => {

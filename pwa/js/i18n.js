@@ -53,12 +53,15 @@ export function L(obj) {
 
 export const fmtNum = (n, opts) => new Intl.NumberFormat(lang, opts).format(n);
 
+// Hours and minutes; always 24-hour in Chinese (the habit there, and no 上午/下午 to misread).
+const CLOCK = () => ({ hour: '2-digit', minute: '2-digit', hourCycle: lang === 'en' ? undefined : 'h23' });
+
 export function fmtDate(iso, withTime = false) {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
   const o = { year: 'numeric', month: 'long', day: 'numeric' };
-  if (withTime) Object.assign(o, { hour: '2-digit', minute: '2-digit' });
+  if (withTime) Object.assign(o, CLOCK());
   return new Intl.DateTimeFormat(lang, o).format(d);
 }
 
@@ -68,8 +71,7 @@ export function fmtWhen(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
   const today = new Date().toDateString() === d.toDateString();
-  const o = today ? { hour: '2-digit', minute: '2-digit' }
-    : { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+  const o = today ? CLOCK() : { year: 'numeric', month: 'short', day: 'numeric', ...CLOCK() };
   return new Intl.DateTimeFormat(lang, o).format(d);
 }
 

@@ -63,13 +63,17 @@ def test_checklist_guards_and_drafts(make_phone):
     # stops the submission (the server would refuse the whole record).
     page.click("#item-opening_hours button:has-text('填入登记的开放时间')")
     assert "5 天" in page.inner_text("#item-opening_hours .total")
-    page.locator("#item-opening_hours input[type=time]").nth(1).fill("08:00")
+    # times are typed in 24-hour form, digits alone will do ("800" is 08:00)
+    times = page.locator("#item-opening_hours input.time")
+    assert times.nth(2).input_value() == "14:30" and times.nth(3).input_value() == "17:30"
+    times.nth(1).fill("800")
     page.click("button:has-text('提交检查')")
+    assert times.nth(1).input_value() == "08:00"
     panel = page.locator("section[role=alert]")
     assert "填写有误" in panel.inner_text() and "开放时间" in panel.inner_text()
     assert page.locator("section[role=alert] button:has-text('仍然提交')").count() == 0
     assert page.evaluate(OPS) == []
-    page.locator("#item-opening_hours input[type=time]").nth(1).fill("12:00")
+    times.nth(1).fill("12:00")
 
     # A photo opens full size; it is deleted from there, not by a stray tap on the thumbnail.
     page.set_input_files("#item-signboard input[type=file]", str(PHOTO))
