@@ -11,10 +11,10 @@ import { submit } from '../outbox.js';
 import { go, queued, requestPersist, state } from '../state.js';
 import { widget } from '../fields.js';
 import { syncBadge, stateNote } from '../widgets.js';
+import { INVALID, findings, needsReview, reviewPanel } from '../presubmit.js';
 
 const FAR_M = 500;
 const MAX_NOTES = 10_000; // the server refuses longer notes (sync-protocol.md)
-const INVALID = new Set(['invalid_value', 'invalid_hours']);
 let rec = null;
 let tpl = null;
 let point = null;
@@ -52,43 +52,45 @@ function reasonText(key, res) {
     p.missing = p.missing.map((k) => L(item?.options?.find((o) => o.key === k)?.label) || k);
   }
   const text = reason({ code: res.code, params: p });
-  return res.params?.item && res.params.item !== key ? `${L(item?.label)}：${text}` : text;
+  return res.params?.item && res.params.item !== key ? `${L(item?.label)}${t('sep')}${text}` : text;
 }
 
 function evaluate() {
   let result;
   try { result = evaluateInspection(tpl, rec.answers, rec.photos); } catch (e) { return last; }
   let pass = 0, fail = 0;
-  const missing = [];
-  const invalid = [];
+  const f = findings(result);
   for (const [key, el] of Object.entries(statusEls)) {
     const res = result.items[key];
     if (!res) continue;
     const bad = res.status === 'fail' && INVALID.has(res.code);
     if (res.status === 'pass') pass++;
     if (res.status === 'fail') fail++;
-    if (res.status === 'missing') missing.push(key);
-    if (bad) invalid.push(key);
     el.className = `status s-${res.status}`;
-    el.textContent = res.status === 'pass' ? t('status.pass')
+    const odd = f.warnings.find((w) => w.item === key);
+    el.textContent = (res.status === 'pass' ? t('status.pass')
       : res.status === 'na' ? t('status.na')
         : res.status === 'missing' && flagged ? t('status.required')
-          : `${t(`status.${res.status}`)}${res.status === 'fail' ? '：' + reasonText(key, res) : ''}`;
+          : `${t(`status.${res.status}`)}${res.status === 'fail' ? t('sep') + reasonText(key, res) : ''}`)
+      + (odd ? ` · ${reason(odd)}` : '');
     const card = el.closest('.item');
     card.classList.toggle('flag', (flagged && res.status === 'missing') || bad);
     for (const input of card.querySelectorAll('input.num')) {
       if (bad) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
     }
   }
-  if ((rec.notes || '').length > MAX_NOTES) invalid.push('notes');
+  if ((rec.notes || '').length > MAX_NOTES) f.invalid.push('notes');
   const code = result.rating.code;
-  summaryEl.replaceChildren(...[
+  const { missing } = f;
+  // No verdict on an empty form: a red 不达标 before the first answer tells nothing.
+  const started = readonly || Object.keys(rec.answers).length || rec.photos.length;
+  summaryEl.replaceChildren(...(started ? [
     h(`span.tag.r-${code}`, missing.length && !readonly ? t('form.provisional', { rating: t(`rating.${code}`) })
       : t(`rating.${code}`)), ' ',
-    t('form.summary', { pass, fail, missing: missing.length }),
-    missing.length && !readonly ? h('button.small.ghost.jump', { type: 'button', onclick: () => jumpNext(missing) },
-      t('form.next_missing')) : null].filter(Boolean));
-  last = { missing, invalid };
+    t('form.summary', { pass, fail, missing: missing.length })] : [t('form.no_answers')]),
+  missing.length && !readonly ? h('button.small.ghost.jump', { type: 'button', onclick: () => jumpNext(missing) },
+    t('form.next_missing')) : '');
+  last = { ...f, rating: code, result };
   return last;
 }
 
@@ -203,7 +205,7 @@ function itemCard(item, fus) {
   const fu = fus.get(item.key);
   return h('div.item', { id: `item-${item.key}`, 'data-key': item.key },
     h(`${labelTag}.label`, { id: ids.label, for: labelTag === 'label' ? ids.input : null },
-      L(item.label), item.critical ? h('abbr.crit', { title: t('form.critical') }, ' ★') : null,
+      L(item.label), item.critical ? h('span.crit', ' ★', h('span.vh', t('form.critical'))) : null,
       item.required ? null : h('span.muted', ` ${t('form.optional')}`)),
     item.help ? h('p.help', L(item.help)) : null,
     fu ? h('p.fu-hint', t('form.followup', { date: fmtDate(dueOf(fu)) })) : null,
@@ -261,19 +263,25 @@ function gpsBlock() {
     readonly ? null : h('button.small', { type: 'button', onclick: locate }, t('gps.again')));
 }
 
+// One item in a panel: a link to it, with a note (true: its own reason).
+function line(key, note) {
+  const res = last?.result.items[key];
+  const text = note === true ? res && reasonText(key, res) : note;
+  return h('li', h('button.linkish', { type: 'button', onclick: () => focusItem(key) },
+    labelOf(key), itemsByKey[key]?.critical ? ' ★' : '', text ? t('sep') + text : ''));
+}
+
 // Before submitting: wrong values stop it (the server would refuse the whole record);
-// missing required items are listed and the inspector decides.
-function showPanel(kind, keys) {
-  const list = h('ul.plain.missing-list', keys.map((k) => h('li',
-    h('button.linkish', { type: 'button', onclick: () => focusItem(k) }, labelOf(k)))));
-  const buttons = kind === 'missing' ? h('div.actions',
-    h('button', { type: 'button', onclick: () => focusItem(keys[0]) }, t('form.keep_filling')),
-    h('button.primary', { type: 'button', onclick: () => onSubmit(true) }, t('form.submit_anyway'))) : null;
-  panelEl.className = `panel ${kind === 'invalid' ? 'error-panel' : 'warn-panel'}`;
-  panelEl.replaceChildren(...[
-    h('h3#panel-h', { tabindex: '-1' }, t(kind === 'invalid' ? 'form.invalid_title' : 'form.missing_title',
-      { n: keys.length })),
-    list, buttons].filter(Boolean));
+// anything short of 达标 is listed with what submitting anyway does, and the inspector decides.
+function showPanel(res) {
+  const invalid = res.invalid.length > 0;
+  panelEl.className = `panel ${invalid ? 'error-panel' : 'warn-panel'}`;
+  panelEl.replaceChildren(...(invalid
+    ? [h('h3#panel-h', { tabindex: '-1' }, t('form.invalid_title', { n: res.invalid.length })),
+      h('ul.plain.missing-list', res.invalid.map((k) => line(k)))]
+    : reviewPanel(res, res.rating, { line,
+      keepFilling: () => focusItem([...res.missing, ...res.photos, ...res.failing][0] || res.warnings[0]?.item),
+      submitAnyway: () => onSubmit(true) })).flat().filter(Boolean));
   panelEl.hidden = false;
   panelEl.scrollIntoView({ block: 'center' });
   $('#panel-h').focus({ preventScroll: true });
@@ -285,8 +293,7 @@ async function onSubmit(anyway = false) {
   flagged = true;
   const res = evaluate();
   if (!res) return;
-  if (res.invalid.length) { showPanel('invalid', res.invalid); return; }
-  if (res.missing.length && !anyway) { showPanel('missing', res.missing); return; }
+  if (res.invalid.length || (!anyway && needsReview(res, res.rating))) { showPanel(res); return; }
   submitting = true;
   try { await doSubmit(); } finally { submitting = false; }
 }
@@ -374,6 +381,7 @@ export async function render(id) {
     point?.active === false && !readonly ? h('p.warn', t('point.inactive_draft')) : null,
     h('p.muted', L(tpl.name), ' · ', t('form.started', { date: fmtWhen(rec.started_at) }),
       readonly ? null : [' · ', savedEl]),
+    Object.values(itemsByKey).some((it) => it.critical) ? h('p.legend', t('form.critical_legend')) : null,
     body,
   );
   evaluate();

@@ -36,7 +36,7 @@ function followupLine(f, labels, today) {
 
 export async function render(pointCode) {
   code = pointCode || code;
-  const { point, inspections, visit, followups, today } = await pointDetail(code);
+  const { point, inspections, visit, followups, today, sameDay } = await pointDetail(code);
   if (!point) { mount(h('h2', t('point.not_found'))); return; }
   const tpl = await templateFor(point);
   const labels = await itemLabels(point);
@@ -66,6 +66,8 @@ export async function render(pointCode) {
     h('p.crumb', h('a', { href: '#/home' }, t('nav.back_points'))),
     h('h2', point.name),
     inactive ? h('p.warn', t(draft ? 'point.inactive_draft' : 'point.inactive')) : null,
+    sameDay && !draft ? h('p.warn.today', t(sameDay.by ? 'point.today_by' : 'point.today_me',
+      { name: sameDay.by, time: fmtWhen(sameDay.submitted_at) })) : null,
     h('dl.facts', facts.map(([k, v]) => [h('dt', k), h('dd', v)])),
     draft
       ? h('div.actions', h('button.primary', { type: 'button', onclick: () => go(`#/form/${draft.id}`) },

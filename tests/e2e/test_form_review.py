@@ -1,0 +1,111 @@
+"""The checklist as a first-time user meets it: no verdict before the first answer; the ★ of a
+key item explained on the screen (phones have no hover); 24-hour times in Chinese; before
+submitting, every reason the point would not be 达标 (blank items, missing evidence photos,
+failing answers) with what submitting anyway does; a warning on a point already inspected
+today. Screens in both languages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.test_colleague_visits import _colleague_submits, _sync_now
+from tests.e2e.test_field_app import open_point, start_inspection
+from tests.e2e.test_shared_phone import _points
+
+pytestmark = pytest.mark.browser
+
+PANEL = "section[role=alert]"
+
+
+def _free_points(server) -> list[tuple[str, str]]:
+    """Points no other browser test uses (the shared-phone test takes the first three)."""
+    return _points(server, 7)[3:]
+
+
+def test_form_says_nothing_before_the_first_answer_and_lists_every_reason(make_phone, live_server):
+    (_, name), *_ = _free_points(live_server)
+    phone = make_phone()
+    page = phone.goto()
+    phone.login()
+    open_point(page, name)
+    start_inspection(page)
+    summary = page.inner_text(".sticky")
+    assert "还没有填写" in summary and "暂评" not in summary and "不达标" not in summary
+    assert page.locator(".sticky .tag").count() == 0
+    # the ★ is explained in words on the screen, and read out beside each key item
+    assert "★ 关键项" in page.inner_text(".legend") and "不达标" in page.inner_text(".legend")
+    assert page.locator("#item-reading_room .crit .vh").inner_text() == "关键项"
+    phone.shot("30-form-empty")
+
+    page.fill("#item-area_m2 input", "5")  # fails: below 20
+    assert "暂评" in page.inner_text(".sticky")
+    page.click("#item-reading_room .opt:nth-child(1) label")  # 是, but its photo is missing
+    page.click("button:has-text('提交检查')")
+    panel = page.locator(PANEL)
+    text = panel.inner_text()
+    assert "评不上“达标”" in text
+    assert re.search(r"必填项还没有填（\d+）", text) and "图书册数 ★" in text
+    assert "缺少证明照片（1）" in text and "阅览场所 ★：照片不足：已拍 0 张，需要 1 张" in text
+    assert "不合格（1）" in text and "场所面积：5，低于标准 20" in text
+    assert "仍然提交会怎样" in text and "不开整改单" in text and "不能再修改" in text
+    assert panel.locator("button:has-text('仍然提交')").count() == 1
+    panel.scroll_into_view_if_needed()
+    phone.shot("31-form-review-panel")
+    # a line of the list leads to its item
+    panel.locator("button.linkish:has-text('场所面积')").click()
+    assert page.evaluate("document.activeElement.closest('.item')?.id") == "item-area_m2"
+
+    # opening hours are typed and shown in 24-hour form; so is every time on the screen
+    page.click("#item-opening_hours button:has-text('+ 周一时段')")
+    page.click("#item-opening_hours button:has-text('+ 周一时段')")
+    times = page.locator("#item-opening_hours input.time")
+    assert [times.nth(i).input_value() for i in range(4)] == ["08:30", "12:00", "14:30", "17:30"]
+    times.nth(3).fill("1800")
+    page.locator("#item-opening_hours .total").click()  # leave the field
+    assert times.nth(3).input_value() == "18:00"
+    assert re.search(r"已自动保存 \d\d:\d\d$", page.inner_text(".saved"))
+    assert not re.search(r"AM|PM|上午|下午", page.inner_text("main"))
+    page.locator("#item-opening_hours .range").first.evaluate(
+        "e => e.scrollIntoView({block: 'center'})"
+    )
+    phone.shot("32-form-hours-24h")
+
+
+def test_review_panel_in_english(make_phone, live_server):
+    (_, name) = _free_points(live_server)[1]
+    phone = make_phone()
+    page = phone.goto()
+    phone.login()
+    page.goto(page.url.split("#")[0] + "#/settings")
+    page.select_option("#lang", "en")
+    page.wait_for_selector("h2:has-text('Settings')")
+    page.goto(page.url.split("#")[0] + "#/home")
+    page.fill("#search", name)
+    page.click("a.point")
+    page.click("button:has-text('Start inspection')")
+    page.wait_for_selector(".item")
+    assert "Nothing answered yet" in page.inner_text(".sticky")
+    page.fill("#item-area_m2 input", "5")
+    page.click("button:has-text('Submit inspection')")
+    text = page.inner_text(PANEL)
+    assert "would not be rated “Good”" in text and "If you submit anyway:" in text
+    assert not re.search(r"[\u3400-\u9fff]", text), text
+    page.locator(PANEL).scroll_into_view_if_needed()
+    phone.shot("33-form-review-panel-en")
+
+
+def test_a_point_inspected_today_says_so_before_another_starts(make_phone, live_server):
+    (code, name) = _free_points(live_server)[2]
+    phone = make_phone()
+    page = phone.goto()
+    phone.login()
+    open_point(page, name)
+    assert page.locator(".today").count() == 0
+    _colleague_submits(live_server, code)
+    _sync_now(page)
+    open_point(page, name)
+    warn = page.inner_text(".today")
+    assert "刘凯妮" in warn and "今天" in warn and re.search(r"\d\d:\d\d", warn)
+    phone.shot("34-point-inspected-today")
