@@ -86,7 +86,7 @@ def test_checklist_guards_and_drafts(make_phone):
 
     # Missing required items: listed by name, flagged on the form, nothing queued yet.
     page.click("button:has-text('提交检查')")
-    assert "必填未填" in panel.inner_text()
+    assert "必填项还没有填" in panel.inner_text()
     n = page.locator("section[role=alert] ul button").count()
     assert n > 5
     phone.shot("17-missing-listed")

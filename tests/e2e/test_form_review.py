@@ -10,8 +10,9 @@ import re
 
 import pytest
 
+from tests.e2e.conftest import Phone, _serve
 from tests.e2e.test_colleague_visits import _colleague_submits, _sync_now
-from tests.e2e.test_field_app import open_point, start_inspection
+from tests.e2e.test_field_app import open_point, start_inspection, submit
 from tests.e2e.test_shared_phone import _points
 
 pytestmark = pytest.mark.browser
@@ -96,16 +97,35 @@ def test_review_panel_in_english(make_phone, live_server):
     phone.shot("33-form-review-panel-en")
 
 
-def test_a_point_inspected_today_says_so_before_another_starts(make_phone, live_server):
-    (code, name) = _free_points(live_server)[2]
-    phone = make_phone()
-    page = phone.goto()
-    phone.login()
-    open_point(page, name)
-    assert page.locator(".today").count() == 0
-    _colleague_submits(live_server, code)
-    _sync_now(page)
-    open_point(page, name)
-    warn = page.inner_text(".today")
-    assert "刘凯妮" in warn and "今天" in warn and re.search(r"\d\d:\d\d", warn)
-    phone.shot("34-point-inspected-today")
+@pytest.fixture(scope="module")
+def quiet_server(tmp_path_factory):
+    """A demo nobody else inspects today (the shared server's other tests inspect every
+    village point, so 'inspected today' is already true there)."""
+    server = _serve(tmp_path_factory, demo=True)
+    yield server
+    server.stop()
+
+
+def test_a_point_inspected_today_says_so_before_another_starts(pw, phone, quiet_server, tmp_path):
+    (code, name) = _free_points(quiet_server)[2]
+    p = Phone(pw, tmp_path / "today", phone, quiet_server)
+    page = p.launch()
+    try:
+        p.goto()
+        p.login()
+        open_point(page, name)
+        assert page.locator(".today").count() == 0
+        _colleague_submits(quiet_server, code)
+        _sync_now(page)
+        open_point(page, name)
+        warn = page.inner_text(".today")
+        assert "刘凯妮" in warn and "今天" in warn and re.search(r"\d\d:\d\d", warn)
+        p.shot("34-point-inspected-today")
+        # and after my own submission, it says I was here today
+        start_inspection(page)
+        page.fill("#item-area_m2 input", "30")
+        submit(page)
+        open_point(page, name)
+        assert "您今天" in page.inner_text(".today")
+    finally:
+        p.close()
