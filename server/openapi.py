@@ -263,23 +263,23 @@ def _paths() -> dict:
                 **_op(
                     "Upload (or continue) a photo; header Content-Range bytes a-b/total",
                     _json(_ref("BlobStatus")),
-                    errors=(400, 401, 409, 413, 422),
+                    errors=(400, 401, 409, 413, 415, 422),
                     params=sha,
                 ),
                 "requestBody": {
                     "required": True,
-                    "content": {
-                        "application/octet-stream": {
-                            "schema": {"type": "string", "format": "binary"}
-                        }
-                    },
+                    "description": "JPEG, PNG or WebP bytes; the type is read from them (415)",
+                    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
                 },
             },
             "get": _op(
                 "Download a photo",
                 {
-                    "description": "The photo bytes",
-                    "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+                    "description": "The photo bytes, typed by their magic number",
+                    "content": {
+                        t: {"schema": {"type": "string", "format": "binary"}}
+                        for t in ("image/jpeg", "image/png", "image/webp")
+                    },
                 },
                 errors=(401, 404),
                 params=sha,

@@ -105,6 +105,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "照片太大（{size_mb} MB），上限为 {max_mb} MB。请在手机上压缩后重试。",
         "The photo is too large ({size_mb} MB); the limit is {max_mb} MB. Compress it and retry.",
     ),
+    "unsupported_type": (
+        "只接受 JPEG、PNG 或 WebP 格式的照片，这个文件不是照片，已拒收。",
+        "Only JPEG, PNG or WebP photos are accepted; this file is not one and was refused.",
+    ),
     "bad_range": ("Content-Range 头格式错误。", "The Content-Range header is malformed."),
     "bad_sha256": (
         "照片名必须是 64 位十六进制 SHA-256。",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse
@@ -12,7 +10,7 @@ from starlette.routing import Route
 from server.errors import AppError, NotFound
 from server.routes.api_common import bad_request, caller_of, json_response
 from server.services import blob_upload
-from server.services.blobstore import blob_path, is_sha256
+from server.services.blobstore import is_sha256, stored_photo
 
 
 def _sha(request: Request) -> str:
@@ -69,7 +67,6 @@ async def put_blob(request: Request):
             settings.data_path,
             sha,
             rng,
-            request.headers.get("content-type", "image/jpeg"),
             request.stream(),
             settings.max_blob_bytes,
         )
@@ -81,14 +78,14 @@ async def put_blob(request: Request):
 async def get_blob(request: Request):
     await caller_of(request)
     sha = _sha(request)
-    path: Path = blob_path(request.app.state.settings.data_path, sha)
-    if not path.exists():
+    found = await run_in_threadpool(stored_photo, request.app.state.settings.data_path, sha)
+    if found is None:
         raise NotFound("error.photo_not_uploaded")
-    return FileResponse(
-        path,
-        media_type="image/jpeg",
-        headers={"Cache-Control": "private, max-age=31536000, immutable"},
-    )
+    path, mime = found
+    headers = {"Cache-Control": "private, max-age=31536000, immutable"}
+    if mime is None:  # stored before uploads were sniffed: never rendered inline
+        headers["Content-Disposition"] = f'attachment; filename="{sha[:12]}"'
+    return FileResponse(path, media_type=mime or "application/octet-stream", headers=headers)
 
 
 routes = [

@@ -4,6 +4,8 @@ rows in the viewer's scope, through the same services as the JSON API."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
@@ -16,13 +18,11 @@ from server.pages.guard import checked_form, page, page_number
 from server.pages.render import render
 from server.routes import review_conflicts
 from server.services import device_admin, quarantine
-from server.services.blobstore import blob_path, is_sha256
+from server.services.blobstore import is_sha256, stored_photo
 from server.services.review_counts import ReviewCounts, review_counts
 from server.services.web_session import Viewer
 
 PAGE_SIZE = 100
-# Served inline; anything else (an SVG could carry script) is offered as a download.
-INLINE_IMAGES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 
 
 @page
@@ -100,24 +100,24 @@ async def photo(request: Request, who: Viewer) -> Response:
     if not is_sha256(sha):
         raise missing
 
-    def run() -> Blob | None:
+    def run() -> tuple[Path, str | None] | None:
         with session_scope(request.app.state.engine) as db:
-            return db.get(Blob, sha)
+            blob = db.get(Blob, sha)
+        if blob is None or not blob.complete:
+            return None
+        return stored_photo(request.app.state.settings.data_path, sha)
 
-    blob = await run_in_threadpool(run)
-    path = blob_path(request.app.state.settings.data_path, sha)
-    if blob is None or not blob.complete or not path.exists():
+    found = await run_in_threadpool(run)
+    if found is None:
         raise missing
-    inline = blob.mime in INLINE_IMAGES
+    path, mime = found  # the type sniffed from the bytes, whatever the row says
     headers = {
         "Cache-Control": "private, max-age=31536000, immutable",
         "X-Content-Type-Options": "nosniff",
     }
-    if not inline:
+    if mime is None:
         headers["Content-Disposition"] = f'attachment; filename="{sha}"'
-    return FileResponse(
-        path, media_type=blob.mime if inline else "application/octet-stream", headers=headers
-    )
+    return FileResponse(path, media_type=mime or "application/octet-stream", headers=headers)
 
 
 routes = [

@@ -26,6 +26,7 @@ from server.db import session_scope
 from server.models import Blob, Inspection
 from server.services.blobstore import blob_path, partial_path
 from server.services.inspections import evidence_arrived, missing_photos
+from server.services.photo_type import HEAD_BYTES, decided, sniff, sniff_file
 from server.services.sync_store import lock_writers
 
 RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
@@ -88,7 +89,7 @@ def status(engine: Engine, data_dir: Path, sha: str) -> tuple[int, bool]:
     if final.exists():
         if _hash_file(final) == sha:
             size = final.stat().st_size
-            _mark_complete(engine, sha, size, "image/jpeg")
+            _mark_complete(engine, sha, size, sniff_file(final) or "application/octet-stream")
             return size, True
         final.unlink()
     part = partial_path(data_dir, sha)
@@ -100,11 +101,14 @@ async def receive(
     data_dir: Path,
     sha: str,
     rng: Range,
-    mime: str,
     body: AsyncIterator[bytes],
     max_bytes: int,
 ) -> tuple[int, bool]:
-    """Append the body at ``rng.start``; finish and verify when the total is reached."""
+    """Append the body at ``rng.start``; finish and verify when the total is reached.
+
+    The type is judged from the bytes as soon as the first 12 have arrived (the client's
+    Content-Type is ignored), so a refused file costs one request, not a whole upload.
+    """
     if rng.total > max_bytes:
         raise UploadError("too_large", 413, size=rng.total, max_bytes=max_bytes)
     held, complete = status(engine, data_dir, sha)
@@ -128,13 +132,18 @@ async def receive(
                 fh.flush()
                 os.fsync(fh.fileno())
         held = part.stat().st_size
+        mime = _judge(engine, sha, part, rng) if rng.start < HEAD_BYTES else None
         if held < rng.total:
             _note_received(engine, sha, held, rng.total, mime)
             return held, False
         if _hash_file(part) != sha:
             part.unlink()
-            _note_received(engine, sha, 0, rng.total, mime)
+            _note_received(engine, sha, 0, rng.total, None)
             raise UploadError("hash_mismatch", 422)
+        mime = sniff_file(part)
+        if mime is None:  # judged when its head arrived; only a race could leave it unknown
+            part.unlink()
+            raise UploadError("unsupported_type", 415)
         final = blob_path(data_dir, sha)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(part, final)
@@ -147,10 +156,24 @@ async def receive(
     return rng.total, True
 
 
-def _note_received(engine: Engine, sha: str, held: int, total: int, mime: str) -> None:
+def _judge(engine: Engine, sha: str, part: Path, rng: Range) -> str | None:
+    """The sniffed type once the head is in; a file that is no photo is dropped and refused."""
+    with open(part, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    mime = sniff(head)
+    if mime is None and decided(head, len(head) >= rng.total):
+        part.unlink()
+        _note_received(engine, sha, 0, rng.total, None)
+        raise UploadError("unsupported_type", 415)
+    return mime
+
+
+def _note_received(engine: Engine, sha: str, held: int, total: int, mime: str | None) -> None:
     with session_scope(engine, write=True) as session:
         row = session.get(Blob, sha) or Blob(sha256=sha)
-        row.received, row.size, row.mime = held, total, mime[:64]
+        row.received, row.size = held, total
+        if mime is not None:
+            row.mime = mime
         session.add(row)
 
 
@@ -158,9 +181,10 @@ def _mark_complete(engine: Engine, sha: str, size: int, mime: str) -> None:
     """Record the photo and refresh every inspection that was waiting for it."""
     with session_scope(engine, write=True) as session:
         lock_writers(session)
-        row = session.get(Blob, sha) or Blob(sha256=sha, mime=mime[:64])
+        row = session.get(Blob, sha) or Blob(sha256=sha)
         if row.complete:
             return
+        row.mime = mime
         row.size = row.received = size
         row.complete, row.completed_at = True, datetime.now(UTC)
         session.add(row)

@@ -7,6 +7,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from server.services.photo_type import sniff_file
+
 SHA256_HEX = frozenset("0123456789abcdef")
 
 
@@ -20,6 +22,15 @@ def blob_path(data_dir: Path, sha256: str) -> Path:
 
 def partial_path(data_dir: Path, sha256: str) -> Path:
     return data_dir / "blobs" / "partial" / sha256
+
+
+def stored_photo(data_dir: Path, sha256: str) -> tuple[Path, str | None] | None:
+    """The complete file and its real media type (None: not a photo), or None if absent."""
+    path = blob_path(data_dir, sha256)
+    try:
+        return path, sniff_file(path)
+    except FileNotFoundError:
+        return None
 
 
 def write_complete(data_dir: Path, data: bytes) -> str:

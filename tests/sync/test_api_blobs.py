@@ -5,10 +5,18 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+import pytest
+
 from server.db import session_scope
-from server.models import Inspection
+from server.models import Blob, Inspection
+from server.services.blobstore import write_complete
 from tests.logins import DEMO_PASSWORD
+from tests.sync.factories import photo_bytes
 from tests.sync.helpers import record, submitted, village
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(range(28))
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
 def _h(client):
@@ -34,22 +42,18 @@ def _photo(data: bytes, item: str = "signboard") -> dict:
     }
 
 
-def _put(client, h, sha, chunk, start, total):
+def _put(client, h, sha, chunk, start, total, mime="image/jpeg"):
     end = start + len(chunk) - 1
     return client.put(
         f"/api/blobs/{sha}",
         content=chunk,
-        headers={
-            **h,
-            "Content-Range": f"bytes {start}-{end}/{total}",
-            "Content-Type": "image/jpeg",
-        },
+        headers={**h, "Content-Range": f"bytes {start}-{end}/{total}", "Content-Type": mime},
     )
 
 
 def test_resumable_upload_and_evidence_pending(client, demo, engine, settings):
     h = _h(client)
-    data = bytes(range(256)) * 40
+    data = photo_bytes(bytes(range(256)) * 40)
     sha = hashlib.sha256(data).hexdigest()
     code, version = village(engine)
     rec = submitted(record(code, version, photos=[_photo(data)]))
@@ -98,8 +102,9 @@ def test_resumable_upload_and_evidence_pending(client, demo, engine, settings):
 
 def test_hash_mismatch_is_discarded(client, demo):
     h = _h(client)
-    sha = hashlib.sha256(b"the real photo").hexdigest()
-    r = _put(client, h, sha, b"something else", 0, 14)
+    sha = hashlib.sha256(photo_bytes(b"the real photo")).hexdigest()
+    other = photo_bytes(b"something else")
+    r = _put(client, h, sha, other, 0, len(other))
     assert r.status_code == 422 and r.json()["error"]["code"] == "hash_mismatch"
     assert client.get(f"/api/blobs/{sha}/status", headers=h).json()["received"] == 0
 
@@ -125,3 +130,59 @@ def test_bad_names_and_ranges(client, demo):
     )
     assert r.json()["error"]["code"] == "bad_range"
     assert client.get(f"/api/blobs/{'ab' * 32}/status").status_code == 401
+
+
+def _stored_mime(engine, sha):
+    with session_scope(engine) as s:
+        return s.get(Blob, sha).mime
+
+
+@pytest.mark.parametrize(
+    ("data", "mime"),
+    [(photo_bytes(b"x" * 50), "image/jpeg"), (PNG, "image/png"), (WEBP, "image/webp")],
+)
+def test_photo_type_is_read_from_the_bytes_not_the_header(client, demo, engine, data, mime):
+    """The field app used to say application/octet-stream; a client may say anything."""
+    h = _h(client)
+    sha = hashlib.sha256(data).hexdigest()
+    assert _put(client, h, sha, data, 0, len(data), "application/octet-stream").status_code == 200
+    assert _stored_mime(engine, sha) == mime
+    got = client.get(f"/api/blobs/{sha}", headers=h)
+    assert got.content == data and got.headers["content-type"] == mime
+    assert "content-disposition" not in got.headers
+
+
+def test_svg_is_refused_as_soon_as_its_head_arrives(client, demo, engine):
+    h = _h(client)
+    data = SVG * 100
+    sha = hashlib.sha256(data).hexdigest()
+    r = _put(client, h, sha, data[:4000], 0, len(data), "image/jpeg")
+    err = r.json()["error"]
+    assert r.status_code == 415 and err["code"] == "unsupported_type"
+    assert "JPEG" in err["message_zh"] and "WebP" in err["message_en"]
+    assert client.get(f"/api/blobs/{sha}/status", headers=h).json()["received"] == 0
+    assert client.get(f"/api/blobs/{sha}", headers=h).status_code == 404
+
+
+def test_a_head_split_across_requests_is_judged_once_whole(client, demo, engine):
+    h = _h(client)
+    for data, status in ((WEBP, 200), (b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28), 415)):
+        sha = hashlib.sha256(data).hexdigest()
+        assert _put(client, h, sha, data[:5], 0, len(data)).status_code == 200  # undecided
+        assert _put(client, h, sha, data[5:], 5, len(data)).status_code == status
+    assert _stored_mime(engine, hashlib.sha256(WEBP).hexdigest()) == "image/webp"
+
+
+def test_a_tiny_file_that_is_no_photo_is_refused_whole(client, demo):
+    h = _h(client)
+    sha = hashlib.sha256(b"<svg/>").hexdigest()
+    assert _put(client, h, sha, b"<svg/>", 0, 6).json()["error"]["code"] == "unsupported_type"
+
+
+def test_a_file_stored_before_sniffing_is_served_as_a_download(client, demo, settings):
+    """A non-photo that reached the store earlier is never rendered inline."""
+    h = _h(client)
+    sha = write_complete(settings.data_path, SVG)
+    got = client.get(f"/api/blobs/{sha}", headers=h)
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert got.headers["content-disposition"].startswith("attachment")

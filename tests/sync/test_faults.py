@@ -25,6 +25,7 @@ from sync.transport import HttpTransport
 from tests.live import LiveServer, server_env
 from tests.logins import DEMO_PASSWORD
 from tests.sync.chaos import CuttingProxy
+from tests.sync.factories import photo_bytes
 from tests.sync.helpers import record, submitted, village
 
 pytestmark = pytest.mark.chaos
@@ -71,7 +72,7 @@ def _phone_work(n, port, tmp, codes, version, deadline, ops, saved):
     for i in range(RECORDS):
         photos = []
         for _ in range(PHOTOS):
-            data = rng.randbytes(rng.randint(20_000, 60_000))
+            data = photo_bytes(rng.randbytes(rng.randint(20_000, 60_000)))
             sha = phone.add_photo(data)
             photos.append(
                 {
