@@ -12,10 +12,12 @@ import gzip
 import hashlib
 import json
 import random
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -84,6 +86,7 @@ class Client:
         backoff_base: float = 0.5,
         backoff_cap: float = 60.0,
         blob_chunk: int = 1 << 20,
+        upload_workers: int = 3,
         gzip_requests: bool = True,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
@@ -99,6 +102,8 @@ class Client:
         self.max_attempts = max_attempts
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.blob_chunk = blob_chunk
+        self.upload_workers = max(1, upload_workers)
+        self._store_lock = threading.Lock()
         self.gzip_requests = gzip_requests
         self.sleep, self.rng = sleep, rng
 
@@ -134,7 +139,8 @@ class Client:
     ) -> Response:
         hdrs = dict(headers)
         if auth:
-            token = self.store.get("token")
+            with self._store_lock:
+                token = self.store.get("token")
             if not token:
                 raise AuthRequired("not_logged_in")
             hdrs["Authorization"] = f"Bearer {token}"
@@ -142,7 +148,8 @@ class Client:
         if resp.status == 401:
             code = _error(resp).get("code") or "token_invalid"
             if auth:
-                self.store.put("token", None)
+                with self._store_lock:
+                    self.store.put("token", None)
             raise AuthRequired(code)
         return resp
 
@@ -303,14 +310,34 @@ class Client:
                 raise SyncFailed("the server acknowledged none of the ops sent")
             if not answer.more and self.store.pending_count() == 0:
                 break
-        for sha in report.missing_blobs:
-            found = self.store.blob(sha)
-            if found and found[2] != "refused":
-                if self.upload_blob(sha):
+        self._upload_all(report)
+        return report
+
+    def _upload_all(self, report: SyncReport) -> None:
+        """Upload the missing photos a few at a time, so one photo's round trips (the wait
+        for its answer, a new connection) overlap the next one's bytes and the link stays
+        full. Each photo is still resumable on its own; the first failure stops the rest."""
+        shas = [s for s in report.missing_blobs if (b := self.store.blob(s)) and b[2] != "refused"]
+        if not shas:
+            return
+        with ThreadPoolExecutor(min(self.upload_workers, len(shas))) as pool:
+            futures = {pool.submit(self.upload_blob, sha): sha for sha in shas}
+            failure: BaseException | None = None
+            for fut in as_completed(futures):
+                if fut.cancelled():
+                    continue
+                try:
+                    ok = fut.result()
+                except (SyncFailed, AuthRequired, ProtocolError) as exc:
+                    failure = failure or exc
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    continue
+                if ok:
                     report.blobs_uploaded += 1
                 else:
-                    report.blobs_refused.append(sha)
-        return report
+                    report.blobs_refused.append(futures[fut])
+        if failure is not None:
+            raise failure
 
     def _apply(self, answer: SyncResponse, report: SyncReport) -> int:
         """Acks, changes and the new cursor commit together: a kill leaves all or none."""
@@ -344,21 +371,29 @@ class Client:
         return acked
 
     # --- photos -----------------------------------------------------------------------
+    def _set_blob_state(self, sha: str, state: str) -> None:
+        with self._store_lock:  # upload threads share the store's one connection
+            self.store.set_blob_state(sha, state)
+
     def upload_blob(self, sha: str) -> bool:
-        """Resumable upload: ask what the server holds, continue from there, repeat on faults."""
-        found = self.store.blob(sha)
+        """Resumable upload: ask what the server holds, continue from there, repeat on faults.
+
+        Thread-safe: ``sync`` runs several at once over the transport's connections.
+        """
+        with self._store_lock:
+            found = self.store.blob(sha)
+            limit = self.limits.get("max_blob_bytes")
         if not found:
             return False
         data, mime, _ = found
         total = len(data)
-        limit = self.limits.get("max_blob_bytes")
         if limit and total > limit:
-            self.store.set_blob_state(sha, "refused")
+            self._set_blob_state(sha, "refused")
             return False
         # A photo never tried before goes straight to PUT from byte 0 (one round trip less;
         # a 409 offset_mismatch corrects us). After any failure, ask the status first.
         fresh = found[2] == "pending"
-        self.store.set_blob_state(sha, "trying")
+        self._set_blob_state(sha, "trying")
         for attempt in range(self.max_attempts):
             try:
                 pos = 0
@@ -368,11 +403,11 @@ class Client:
                         raise ProtocolError(status.status, _error(status))
                     pos = int(self._json(status)["received"])
                     if self._json(status).get("complete"):
-                        self.store.set_blob_state(sha, "uploaded")
+                        self._set_blob_state(sha, "uploaded")
                         return True
                 done = self._put_from(sha, data, mime, pos)
                 if done is not None:
-                    self.store.set_blob_state(sha, "uploaded" if done else "refused")
+                    self._set_blob_state(sha, "uploaded" if done else "refused")
                     return done
             except TransportError:
                 pass
@@ -398,7 +433,7 @@ class Client:
             if resp.status == 409 and err.get("code") == "offset_mismatch":
                 pos = int(err.get("received", 0))
                 continue
-            if resp.status == 413:
+            if resp.status in (413, 415):  # too large, or not a photo: no retry can help
                 return False
             if resp.status == 422 and hashlib.sha256(data).hexdigest() != sha:
                 return False  # our own copy is corrupt; nothing a retry can fix

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -47,11 +48,15 @@ def decode_body(resp: Response) -> bytes:
 
 
 class HttpTransport:
-    """Plain HTTP/1.1 over http.client, keeping one connection alive between requests.
+    """Plain HTTP/1.1 over http.client, keeping connections alive between requests.
 
     Every request of the protocol is safe to repeat (ops replay, blob ranges are checked), so
     a request that fails on a reused connection, which the server may have closed while
     idle, is sent once more on a fresh one. Any other failure drops the connection.
+
+    Safe to call from several threads: each request takes an idle connection (or opens one)
+    and gives it back after, so parallel photo uploads each have their own while the idle
+    ones stay open for the next sync.
     """
 
     def __init__(self, base_url: str, timeout: float = 30.0, keep_alive: bool = True) -> None:
@@ -64,31 +69,32 @@ class HttpTransport:
         self.prefix = u.path.rstrip("/")
         self.timeout = timeout
         self.keep_alive = keep_alive
-        self._conn: http.client.HTTPConnection | None = None
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
 
     def _connect(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
         return cls(self.host, self.port, timeout=self.timeout)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def request(
         self, method: str, path: str, headers: dict[str, str], body: bytes | None
     ) -> Response:
-        reused = self._conn is not None
-        try:
-            return self._once(method, path, headers, body)
-        except TransportError:
-            if not reused:
-                raise
-        return self._once(method, path, headers, body)
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is not None:
+            try:
+                return self._once(conn, method, path, headers, body)
+            except TransportError:
+                pass
+        return self._once(self._connect(), method, path, headers, body)
 
-    def _once(self, method: str, path: str, headers: dict[str, str], body: bytes | None):
-        conn = self._conn or self._connect()
-        self._conn = None
+    def _once(self, conn, method: str, path: str, headers: dict[str, str], body: bytes | None):
         try:
             conn.request(method, self.prefix + path, body=body, headers=headers)
             resp = conn.getresponse()
@@ -104,7 +110,8 @@ class HttpTransport:
             conn.close()
             raise
         if self.keep_alive and not resp.will_close:
-            self._conn = conn
+            with self._lock:
+                self._idle.append(conn)
         else:
             conn.close()
         return Response(resp.status, hdrs, data)

@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import json
 import re
+import threading
 from datetime import UTC, datetime
 
 from sync import hlc
@@ -74,11 +75,16 @@ class MemServer:
         self.fail_next: list[object] = []
         self.page = page
         self.requests: list[tuple[str, str]] = []
+        self.lock = threading.RLock()  # the client uploads photos from several threads
 
     def _json(self, status: int, body: dict, headers: dict | None = None) -> Response:
         return Response(status, headers or {}, json.dumps(body).encode())
 
     def request(self, method, path, headers, body):
+        with self.lock:
+            return self._request(method, path, headers, body)
+
+    def _request(self, method, path, headers, body):
         self.requests.append((method, path))
         fault = self.fail_next.pop(0) if self.fail_next else None
         if fault == "drop_request":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from sync.client import AuthRequired, Client, SyncFailed
-from tests.sync.factories import inspection, photo
+from tests.sync.factories import inspection, photo, sha
 from tests.sync.memserver import MemServer
 
 
@@ -108,6 +110,67 @@ def test_photo_over_the_limit_is_refused_not_retried(client, server):
     report = client.sync()
     assert report.blobs_refused == [sha]
     assert client.store.blob(sha)[2] == "refused"
+
+
+def test_photo_that_is_no_photo_is_refused_not_retried(client, server):
+    content = b"<svg/>"
+    sha = client.add_photo(content, "image/svg+xml")
+    client.save_inspection(inspection("r1", device_id="d-a", photos=[photo(content)]))
+    server.fail_next = [None, 415]  # the sync goes through; the server refuses the type
+    report = client.sync()
+    assert report.blobs_refused == [sha] and client.store.blob(sha)[2] == "refused"
+    client.sync()
+    assert [p for _, p in server.requests].count(f"/api/blobs/{sha}") == 1
+
+
+class _SlowBlobs(MemServer):
+    """Answers photo PUTs after a pause outside the lock, counting how many overlap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = self.most = 0
+
+    def request(self, method, path, headers, body):
+        if method != "PUT":
+            return super().request(method, path, headers, body)
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        time.sleep(0.05)
+        try:
+            return super().request(method, path, headers, body)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_photos_upload_a_bounded_few_at_a_time(tmp_path, workers):
+    server = _SlowBlobs()
+    c = Client(str(tmp_path / "p.db"), server, "d-a", sleep=lambda s: None, upload_workers=workers)
+    c.login("u", "p")
+    contents = [bytes([i]) * 300 for i in range(7)]
+    for content in contents:
+        c.add_photo(content)
+    c.save_inspection(inspection("r1", device_id="d-a", photos=[photo(x) for x in contents]))
+    report = c.sync()
+    assert report.blobs_uploaded == 7 and server.most == workers
+    assert {bytes(server.blobs[sha(x)]) for x in contents} == set(contents)
+    assert all(c.store.blob(sha(x))[2] == "uploaded" for x in contents)
+    c.close()
+
+
+def test_one_photo_that_cannot_finish_stops_the_sync_and_keeps_the_rest(client, server):
+    good, bad = b"g" * 300, b"b" * 300
+    for content in (good, bad):
+        client.add_photo(content)
+    client.save_inspection(inspection("r1", device_id="d-a", photos=[photo(good), photo(bad)]))
+    server.blobs[sha(bad)] = bytearray(b"x" * 300)  # a wrong copy the server keeps finding
+    server.done.discard(sha(bad))
+    with pytest.raises(SyncFailed):
+        client.sync()
+    assert sha(good) in server.done and client.store.blob(sha(good))[2] == "uploaded"
+    assert client.store.blob(sha(bad))[2] == "trying"
 
 
 def test_state_survives_reopen(tmp_path, server):

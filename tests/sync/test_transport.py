@@ -55,9 +55,30 @@ def test_requests_share_one_connection(server):
 def test_a_connection_the_server_closed_is_replaced(server):
     t = HttpTransport(f"http://127.0.0.1:{server.server_port}")
     assert t.request("POST", "/x", {}, b"{}").status == 200
-    t._conn.sock.shutdown(2)  # the idle connection dies under the client
+    t._idle[0].sock.shutdown(2)  # the idle connection dies under the client
     assert t.request("POST", "/x", {}, b"{}").status == 200
     _Handler.close_next = True
     assert t.request("POST", "/x", {}, b"{}").status == 200
-    assert t._conn is None, "a response that says close must not be reused"
+    assert t._idle == [], "a response that says close must not be reused"
     assert len(set(_Handler.peers)) == 2
+
+
+def test_parallel_requests_each_get_a_connection_then_share_them(server):
+    t = HttpTransport(f"http://127.0.0.1:{server.server_port}")
+    barrier = threading.Barrier(3)
+
+    def call():
+        barrier.wait()
+        return t.request("POST", "/x", {}, b"{}").status
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(_Handler.peers) == 3 and 1 <= len(t._idle) <= 3
+    for _ in range(4):
+        assert t.request("POST", "/x", {}, b"{}").status == 200
+    assert len(set(_Handler.peers[3:])) == 1, "later requests reuse an idle connection"
+    t.close()
+    assert t._idle == []
