@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import server.services.sync_round as sync_round
+from tests.sync.factories import photo_bytes
 from tests.sync.helpers import record, submitted, village
 from tests.sync.test_api_blobs import _photo, _put
 from tests.sync.test_api_sync import login, op, sync
@@ -19,7 +20,7 @@ def test_a_backlog_is_asked_for_in_bounded_slices_oldest_first(client, demo, eng
     photos: dict[str, bytes] = {}
     order: list[set[str]] = []
     for n in range(6):
-        datas = [f"photo {n}-{i}".encode() * 50 for i in range(3)]
+        datas = [photo_bytes(f"photo {n}-{i}".encode() * 50) for i in range(3)]
         photos.update({hashlib.sha256(d).hexdigest(): d for d in datas})
         order.append({hashlib.sha256(d).hexdigest() for d in datas})
         rec = submitted(record(code, version, photos=[_photo(d) for d in datas]))
