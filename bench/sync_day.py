@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 from server.db import make_engine
 from server.models import ServicePoint
 from sync.client import Client
-from tests.sync.factories import JPEG_HEAD
 from sync.transport import HttpTransport
 from tests.live import LiveServer, free_port, server_env
+from tests.sync.factories import JPEG_HEAD
 
 
 class Link:
