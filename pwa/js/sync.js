@@ -3,8 +3,8 @@
 // completion are broadcast on the 'xunjian' channel so every open screen can follow.
 import { tx, req2p, getMeta, setMeta, get, put } from './db.js';
 import * as outbox from './outbox.js';
+import { uploadAll } from './uploads.js';
 
-const CHUNK = 256 * 1024;
 const BATCH = 25;
 const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('xunjian') : null;
 const emit = (msg) => { try { channel?.postMessage(msg); } catch (_) { /* closed */ } };
@@ -85,36 +85,6 @@ async function pendingBytes(ops) {
     }
   }
   return n;
-}
-
-// Resumable upload: ask what the server holds, send the rest in chunks.
-async function uploadPhoto(row, progress) {
-  const total = row.blob.size;
-  const st = await api(`/api/blobs/${row.sha256}/status`);
-  let offset = st?.complete ? total : (st?.received || 0);
-  progress(offset);
-  for (let tries = 0; offset < total && tries < 50; tries++) {
-    const end = Math.min(total, offset + CHUNK);
-    const from = offset;
-    const res = await api(`/api/blobs/${row.sha256}`, {
-      method: 'PUT', raw: true, body: row.blob.slice(offset, end),
-      onBytes: (n) => progress(from + Math.min(n, end - from)),
-      headers: { 'Content-Type': 'application/octet-stream',
-        'Content-Range': `bytes ${offset}-${end - 1}/${total}` },
-    });
-    const data = await res.json().catch(() => ({}));
-    if (res.ok) offset = data.complete ? total : (data.received ?? end);
-    else if (res.status === 409) offset = data?.error?.received ?? 0;
-    else if (res.status === 422) offset = 0; // hash mismatch: the server discarded it
-    else {
-      const e = new Error(data?.error?.code || `http_${res.status}`);
-      e.status = res.status;
-      throw e;
-    }
-    progress(offset);
-  }
-  if (offset < total) throw new Error('upload_stalled');
-  await put('photos', { ...row, uploaded: true });
 }
 
 async function postSync(payload) {
@@ -253,21 +223,11 @@ async function run({ force }, me) {
   prog.bytes_total = rows.reduce((a, r) => a + r.blob.size, 0);
   prog.bytes_done = 0;
   emit({ type: 'progress', ...prog });
-  let base = 0;
-  let failed = 0;
-  for (const row of rows) {
-    try {
-      await uploadPhoto(row, (n) => {
-        prog.bytes_done = base + n;
-        emit({ type: 'progress', ...prog });
-      });
-    } catch (e) {
-      if (e instanceof AuthError) throw e;
-      if (e.status === 413) await put('photos', { ...row, refused: true });
-      else failed++;
-    }
-    base += row.blob.size;
-  }
+  const failed = await uploadAll(rows, { api, stopOn: (e) => e instanceof AuthError,
+    onBytes: (n) => {
+      prog.bytes_done = n;
+      emit({ type: 'progress', ...prog });
+    } });
   await setMeta('last_sync', await outbox.nowIso());
   return { sent: prog.records_done, photos: rows.length - failed, photos_failed: failed,
     rejected: prog.rejected || 0, conflicts: prog.conflicts || 0 };
