@@ -20,8 +20,17 @@ PHOTO2 = PHOTO.with_name("photo2.jpg")
 SENT = "li.rec[data-state=sent]"
 
 
-def jpeg_size(data: bytes) -> tuple[int, int]:
-    """(width, height) from a JPEG's SOF marker."""
+def photo_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a WebP's VP8/VP8X header or a JPEG's SOF marker."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        kind = data[12:16]
+        if kind == b"VP8 ":
+            w, h = struct.unpack("<HH", data[26:30])
+            return w & 0x3FFF, h & 0x3FFF
+        if kind == b"VP8X":
+            w = int.from_bytes(data[24:27], "little") + 1
+            return w, int.from_bytes(data[27:30], "little") + 1
+        raise ValueError(f"WebP chunk {kind!r}")
     i = 2
     while i < len(data):
         marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
@@ -172,12 +181,18 @@ def test_offline_walkthrough(make_phone, live_server):
         assert ops == [(1,)]
     shas = {p["sha256"] for p in photos}
     assert len(photos) == 4 and len(shas) == 2  # same picture twice per inspection
+    assert {p["mime"] for p in photos} == {"image/webp"}
     sizes = {}
     for sha in shas:
         assert live_server.query("SELECT complete FROM blob WHERE sha256 = ?", (sha,)) == [(1,)]
         data = (live_server.data / "blobs" / sha[:2] / sha).read_bytes()
         assert len(data) <= 250 * 1024
-        sizes[sha] = jpeg_size(data)
+        # Chromium encodes WebP; the server stored the type it read from the bytes
+        assert data[8:12] == b"WEBP"
+        assert live_server.query("SELECT mime FROM blob WHERE sha256 = ?", (sha,)) == [
+            ("image/webp",)
+        ]
+        sizes[sha] = photo_size(data)
     # EXIF orientation respected (portrait), long side 1600.
     assert sorted(sizes.values()) == [(1200, 1600), (1600, 1200)]
     # The app on this phone now shows them as sent, and the home list as inspected.
