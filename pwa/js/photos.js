@@ -1,6 +1,6 @@
 // Photo evidence: decode with EXIF orientation applied, shrink to <= 1600 px on the long
-// side, re-encode as WebP where this browser can (about a third fewer bytes than JPEG at the
-// same SSIM: bench/photo_codec.py), else JPEG, stepping quality down to stay near 250 KB;
+// side, re-encode as WebP where this browser can (about a quarter fewer bytes than JPEG at the
+// same mean SSIM: bench/photo_codec.py), else JPEG, stepping quality down to stay near 250 KB;
 // hash, and keep the bytes in IndexedDB until the server has them.
 import { put, get, del } from './db.js';
 
