@@ -162,7 +162,7 @@ def test_offline_walkthrough(make_phone, live_server):
     heard = [
         ln
         for ln in live_server.requests_since(offset)
-        if not re.search(r'"GET /app/(sw\.js|js/(db|outbox|sync)\.js) ', ln)
+        if not re.search(r'"GET /app/(sw\.js|js/(db|outbox|sync|uploads)\.js) ', ln)
     ]
     assert heard == [], "\n".join(heard)
 
