@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 
+from server import maintenance
 from server.db import engine_from_settings
 from server.errors import AppError
 from server.handlers import error_handlers
@@ -24,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=route_table(settings),
         exception_handlers=error_handlers(),
-        lifespan=_lifespan(engine),
+        lifespan=_lifespan(engine, settings),
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -33,11 +35,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
-def _lifespan(engine):
+def _lifespan(engine, settings: Settings):
     @asynccontextmanager
     async def lifespan(app):
-        yield
-        engine.dispose()
+        chores = asyncio.create_task(maintenance.run_forever(settings))
+        try:
+            yield
+        finally:
+            chores.cancel()
+            engine.dispose()
 
     return lifespan
 

@@ -28,6 +28,7 @@ class AppError(Exception):
         field: str | None = None,
         status: int | None = None,
         extra: dict | None = None,
+        headers: dict[str, str] | None = None,
         **params: Any,
     ):
         if code:
@@ -37,6 +38,7 @@ class AppError(Exception):
         self.key = key or f"error.{self.code}"
         self.field = field
         self.extra = extra or {}
+        self.headers = headers or {}  # e.g. Retry-After on a 429 or 503
         self.params = params
         super().__init__(f"{self.code}: {self.message('en')}")
 
@@ -48,11 +50,18 @@ class AppError(Exception):
         *,
         status: int | None = None,
         extra: dict | None = None,
+        headers: dict[str, str] | None = None,
         **params: Any,
     ) -> AppError:
         """An error whose words are the sync protocol's (`sync/errors.py`)."""
         return cls(
-            i18n.PROTOCOL + code, code=code, field=field, status=status, extra=extra, **params
+            i18n.PROTOCOL + code,
+            code=code,
+            field=field,
+            status=status,
+            extra=extra,
+            headers=headers,
+            **params,
         )
 
     def message(self, lang: str) -> str:

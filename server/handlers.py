@@ -25,7 +25,7 @@ def _wants_json(request: Request) -> bool:
 
 def _respond(request: Request, err: AppError) -> Response:
     if _wants_json(request):
-        return JSONResponse(err.to_dict(), status_code=err.status)
+        return JSONResponse(err.to_dict(), status_code=err.status, headers=err.headers)
     lang = request_lang(request)
     message = err.message(lang)
     try:
@@ -35,7 +35,8 @@ def _respond(request: Request, err: AppError) -> Response:
     except Exception:  # the error page must never fail in turn
         log.exception("error page failed; answering in plain HTML")
         body = f"<!doctype html><meta charset=utf-8><h1>{err.status}</h1><p>{html.escape(message)}"
-    return HTMLResponse(body, status_code=err.status, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", **err.headers}
+    return HTMLResponse(body, status_code=err.status, headers=headers)
 
 
 async def app_error(request: Request, exc: Exception) -> Response:

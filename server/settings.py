@@ -37,6 +37,16 @@ class Settings:
     token_days: int = _setting(60, "How long a device token stays valid, in days.")
     sync_page_size: int = _setting(500, "Most changes one /api/sync reply carries.")
     log_level: str = _setting("info", "Log level for the server.")
+    upload_idle_seconds: int = _setting(
+        60,
+        "A photo upload whose body stops arriving for this many seconds ends; the bytes "
+        "that arrived are kept and the phone continues from there.",
+    )
+    partial_upload_hours: int = _setting(
+        12,
+        "Partial photo uploads untouched for this many hours are deleted (the phone starts "
+        "that photo again); the server sweeps them hourly.",
+    )
     lang: str = _setting(
         "zh-CN",
         "Language of the command line, and of the office pages for a reader who chose none "

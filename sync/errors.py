@@ -109,6 +109,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "只接受 JPEG、PNG 或 WebP 格式的照片，这个文件不是照片，已拒收。",
         "Only JPEG, PNG or WebP photos are accepted; this file is not one and was refused.",
     ),
+    "upload_busy": (
+        "这张照片正在由另一个连接上传，请 {retry_after} 秒后重试。",
+        "This photo is being uploaded over another connection; retry in {retry_after} s.",
+    ),
+    "upload_idle": (
+        "上传中断：已收到 {received} 字节，请从该处继续上传。",
+        "The upload stalled; the server holds {received} bytes: continue from there.",
+    ),
     "bad_range": ("Content-Range 头格式错误。", "The Content-Range header is malformed."),
     "bad_sha256": (
         "照片名必须是 64 位十六进制 SHA-256。",

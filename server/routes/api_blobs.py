@@ -28,7 +28,12 @@ def _error(exc: blob_upload.UploadError) -> AppError:
     params = dict(exc.params)
     if exc.code == "too_large":
         params.update(size_mb=_mb(int(params["size"])), max_mb=_mb(int(params["max_bytes"])))
-    return AppError.protocol(exc.code, status=exc.status, extra=dict(exc.params), **params)
+    headers = {}
+    if "retry_after" in params:
+        headers["Retry-After"] = str(params["retry_after"])
+    return AppError.protocol(
+        exc.code, status=exc.status, extra=dict(exc.params), headers=headers, **params
+    )
 
 
 async def blob_status(request: Request):
@@ -69,6 +74,7 @@ async def put_blob(request: Request):
             rng,
             request.stream(),
             settings.max_blob_bytes,
+            settings.upload_idle_seconds,
         )
     except blob_upload.UploadError as exc:
         raise _error(exc) from None

@@ -1,35 +1,47 @@
 """Resumable, hash-checked photo upload.
 
 The bytes on disk are the truth for how much has arrived: every chunk is appended to
-DATA_DIR/blobs/partial/<sha256> and fsynced as it comes, so a connection cut mid-body keeps
-what arrived and the phone continues from there. When the last byte lands the file is
-hashed; only a match is moved into place and recorded complete. A crash between the move and
-the database row heals itself on the next status or upload of that photo.
+DATA_DIR/blobs/partial/<sha256> and fsynced at the end of each request, so a connection cut
+mid-body keeps what arrived and the phone continues from there. When the last byte lands the
+file is hashed; only a match is moved into place and recorded complete. A crash between the
+move and the database row heals itself on the next status or upload of that photo.
+
+Why nothing here waits on the event loop: one upload of a photo holds that photo's partial
+file locked (`partial_lock`) while its body trickles in over a village link, which can take
+minutes or never end. A second upload of the same photo (a phone retrying after a cut, or a
+second worker) asks for the lock without blocking, a few times, and is then told
+`upload_busy` with a Retry-After; a body that stops arriving for `upload_idle_seconds`
+ends the first upload, keeping its bytes. Every file and database call runs in the thread
+pool, so a stalled phone stalls only itself.
 """
 
 from __future__ import annotations
 
-import fcntl
+import asyncio
 import hashlib
 import os
 import re
 from collections.abc import AsyncIterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, String, cast
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from server.db import session_scope
 from server.models import Blob, Inspection
-from server.services.blobstore import blob_path, partial_path
+from server.services.blobstore import blob_path, partial_lock, partial_path
 from server.services.inspections import evidence_arrived, missing_photos
 from server.services.photo_type import HEAD_BYTES, decided, sniff, sniff_file
 from server.services.sync_store import lock_writers
 
-RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+RANGE_RE = re.compile(r"^bytes (\d{1,15})-(\d{1,15})/(\d{1,15})$")
+LOCK_TRIES = 8  # a finishing upload usually lets go within this many tries
+LOCK_PAUSE = 0.25  # seconds between tries
+BUSY_RETRY_AFTER = 5  # seconds a refused second upload is told to wait
 
 
 class UploadError(Exception):
@@ -58,19 +70,6 @@ def parse_range(header: str | None, length: int | None) -> Range | None:
     return Range(start, end, total)
 
 
-@contextmanager
-def _locked(path: Path):
-    """An exclusive lock beside the partial file, so two uploads of one photo (two workers,
-    or a retry racing its own cut predecessor) never interleave their bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _hash_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -80,7 +79,8 @@ def _hash_file(path: Path) -> str:
 
 
 def status(engine: Engine, data_dir: Path, sha: str) -> tuple[int, bool]:
-    """(bytes held, complete). Unknown photos hold 0 bytes: no 404 to special-case."""
+    """(bytes held, complete). Unknown photos hold 0 bytes: no 404 to special-case.
+    Blocking: call it from the thread pool."""
     with session_scope(engine) as session:
         row = session.get(Blob, sha)
         if row is not None and row.complete:
@@ -93,7 +93,40 @@ def status(engine: Engine, data_dir: Path, sha: str) -> tuple[int, bool]:
             return size, True
         final.unlink()
     part = partial_path(data_dir, sha)
-    return (part.stat().st_size if part.exists() else 0), False
+    try:
+        return part.stat().st_size, False
+    except FileNotFoundError:
+        return 0, False
+
+
+async def _lock(part: Path) -> int:
+    """The partial file, opened and locked for us alone; `upload_busy` if another upload of
+    the photo keeps it."""
+    for attempt in range(LOCK_TRIES):
+        fd = await run_in_threadpool(partial_lock, part)
+        if fd is not None:
+            return fd
+        if attempt + 1 < LOCK_TRIES:
+            await asyncio.sleep(LOCK_PAUSE)
+    raise UploadError("upload_busy", 503, retry_after=BUSY_RETRY_AFTER)
+
+
+async def _append(fd: int, body: AsyncIterator[bytes], limit: int, idle: float) -> tuple[int, bool]:
+    """Write the body to `fd` until it ends, stops arriving for `idle` seconds, or reaches
+    `limit` bytes (never more than the declared total is kept). (bytes written, timed out)"""
+    written = 0
+    chunks = body.__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), idle)
+        except (StopAsyncIteration, ClientDisconnect):
+            return written, False
+        except TimeoutError:
+            return written, True
+        chunk = chunk[: limit - written]
+        if chunk:
+            await run_in_threadpool(os.write, fd, chunk)
+            written += len(chunk)
 
 
 async def receive(
@@ -103,6 +136,7 @@ async def receive(
     rng: Range,
     body: AsyncIterator[bytes],
     max_bytes: int,
+    idle_seconds: float = 60,
 ) -> tuple[int, bool]:
     """Append the body at ``rng.start``; finish and verify when the total is reached.
 
@@ -111,49 +145,64 @@ async def receive(
     """
     if rng.total > max_bytes:
         raise UploadError("too_large", 413, size=rng.total, max_bytes=max_bytes)
-    held, complete = status(engine, data_dir, sha)
+    held, complete = await run_in_threadpool(status, engine, data_dir, sha)
     if complete:
         return held, True
     part = partial_path(data_dir, sha)
-    with _locked(part):
-        held = part.stat().st_size if part.exists() else 0
+    fd = await _lock(part)
+    try:
+        # Under the lock: the photo may have been finished by the upload we waited for.
+        if await run_in_threadpool(blob_path(data_dir, sha).exists):
+            await run_in_threadpool(_drop, part)
+            return await run_in_threadpool(status, engine, data_dir, sha)
+        held = (await run_in_threadpool(os.fstat, fd)).st_size
         if rng.start != held:
             raise UploadError("offset_mismatch", 409, received=held)
-        limit = rng.total - held
-        with open(part, "ab") as fh:
-            try:
-                async for chunk in body:
-                    if len(chunk) > limit:
-                        chunk = chunk[:limit]  # never hold more than the declared total
-                    fh.write(chunk)
-                    limit -= len(chunk)
-            finally:
-                # Whatever arrived stays, even when the client vanished mid-body.
-                fh.flush()
-                os.fsync(fh.fileno())
-        held = part.stat().st_size
-        mime = _judge(engine, sha, part, rng) if rng.start < HEAD_BYTES else None
-        if held < rng.total:
-            _note_received(engine, sha, held, rng.total, mime)
-            return held, False
-        if _hash_file(part) != sha:
-            part.unlink()
-            _note_received(engine, sha, 0, rng.total, None)
-            raise UploadError("hash_mismatch", 422)
-        mime = sniff_file(part)
-        if mime is None:  # judged when its head arrived; only a race could leave it unknown
-            part.unlink()
-            raise UploadError("unsupported_type", 415)
-        final = blob_path(data_dir, sha)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(part, final)
-        dir_fd = os.open(final.parent, os.O_RDONLY)
         try:
-            os.fsync(dir_fd)
+            _, timed_out = await _append(fd, body, rng.total - held, idle_seconds)
         finally:
-            os.close(dir_fd)
-    _mark_complete(engine, sha, rng.total, mime)
-    return rng.total, True
+            # Whatever arrived stays, even when the client vanished mid-body.
+            await run_in_threadpool(os.fsync, fd)
+        result = await run_in_threadpool(_settle, engine, data_dir, sha, fd, rng)
+        if timed_out and not result[1]:
+            raise UploadError("upload_idle", 408, received=result[0])
+        return result
+    finally:
+        await run_in_threadpool(os.close, fd)
+
+
+def _drop(part: Path) -> None:
+    part.unlink(missing_ok=True)
+
+
+def _settle(engine: Engine, data_dir: Path, sha: str, fd: int, rng: Range) -> tuple[int, bool]:
+    """After a body, with the partial file still locked: judge its type, note the progress,
+    or verify the finished file and move it into place."""
+    total = rng.total
+    part = partial_path(data_dir, sha)
+    held = os.fstat(fd).st_size
+    mime = _judge(engine, sha, part, rng) if rng.start < HEAD_BYTES else None
+    if held < total:
+        _note_received(engine, sha, held, total, mime)
+        return held, False
+    if _hash_file(part) != sha:
+        part.unlink()
+        _note_received(engine, sha, 0, total, None)
+        raise UploadError("hash_mismatch", 422)
+    mime = sniff_file(part)
+    if mime is None:  # judged when its head arrived; only a race could leave it unknown
+        part.unlink()
+        raise UploadError("unsupported_type", 415)
+    final = blob_path(data_dir, sha)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(part, final)
+    dir_fd = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    _mark_complete(engine, sha, total, mime)
+    return total, True
 
 
 def _judge(engine: Engine, sha: str, part: Path, rng: Range) -> str | None:
