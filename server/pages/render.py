@@ -40,11 +40,17 @@ def build_environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,
+        cache_size=-1,  # never evict: an evicted template would be read again on the loop
     )
     env.filters["local_time"] = fmt.local_time
     env.filters["percent"] = fmt.percent
     env.filters["number"] = fmt.number
     env.filters["pretty_json"] = fmt.pretty_json
+    # Every template is read and compiled here, at start-up: a page rendered later touches no
+    # file on the event loop (auto_reload off: no stat per render either).
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
     return env
 
 
