@@ -65,15 +65,18 @@ def _asset(path: Path, body: bytes) -> Asset:
 
 
 def served(rel: Path, body: bytes) -> bytes:
-    """What phones get of a shell file. In JavaScript, whole-line `//` comments are blanked:
-    they are a sixth of the shell's gzipped bytes and tell a phone nothing. The lines stay
-    (empty), so a stack trace from a phone points at the file as written. The trap: a line of a
-    multi-line template literal that starts with `//` is code; the field app has none, and
-    tests/pwa/test_served.py keeps it so."""
+    """What phones get of a shell file: the source without what only people read. In
+    JavaScript, whole-line `//` comments are blanked and indentation dropped (a sixth of the
+    shell's gzipped bytes); every line stays where it was, so a stack trace from a phone
+    points at the line as written. JSON loses its layout. The trap: inside a multi-line
+    template literal a line's spaces and a leading `//` are text; the field app has none,
+    and tests/pwa/test_served.py keeps it so. No build step: this runs as the server starts."""
+    if rel.suffix == ".json":
+        return json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":")).encode()
     if rel.suffix != ".js":
         return body
     lines = body.decode("utf-8").split("\n")
-    return "\n".join("" if ln.lstrip().startswith("//") else ln for ln in lines).encode()
+    return "\n".join("" if ln.lstrip().startswith("//") else ln.lstrip() for ln in lines).encode()
 
 
 def shell_files(root: Path) -> list[Path]:

@@ -1,7 +1,7 @@
-"""What the server sends of the field app's JavaScript: whole-line comments blanked, every
-line where it was (stack traces from phones match the source), and nothing else changed, so
-every module still parses. The one case where blanking would change code, a line of a
-multi-line template literal starting with `//`, is kept out of the source."""
+"""What the server sends of the field app's JavaScript: whole-line comments blanked and
+indentation dropped, every line where it was (stack traces from phones match the source), and
+nothing else changed, so every module still parses; catalogs as compact JSON. The one case
+where this would change code, a multi-line template literal, is kept out of the source."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ SOURCES = sorted(ROOT.rglob("*.js"))
 
 
 def test_comment_lines_are_blanked_and_lines_keep_their_numbers():
-    src = b"// why\nconst a = 'x // y'; // kept: not a whole line\n  // indented\nf(a);\n"
+    src = b"// why\nconst a = 'x // y'; // kept: not a whole line\n  // indented\n  f(a);\n"
     out = served(Path("m.js"), src)
     assert out == b"\nconst a = 'x // y'; // kept: not a whole line\n\nf(a);\n"
     assert served(Path("a.css"), b"// not js") == b"// not js"
+    assert served(Path("c.json"), '{\n  "k": "中"\n}\n'.encode()) == '{"k":"中"}'.encode()
     assets = build_assets(ROOT)
     for path in SOURCES:
         rel = path.relative_to(ROOT)
