@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sync import hlc
@@ -441,6 +441,3 @@ class Client:
                 return None
             raise ProtocolError(resp.status, err)
         return None
-
-    def now_iso(self) -> str:
-        return datetime.now(UTC).isoformat()

@@ -11,7 +11,6 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -103,9 +102,6 @@ class LocalStore:
             "SELECT op_id, body, sent FROM outbox WHERE record_id=? ORDER BY seq", (record_id,)
         )
         return [(op_id, json.loads(body), bool(sent)) for op_id, body, sent in rows]
-
-    def ack_log(self) -> list[dict[str, Any]]:
-        return [json.loads(r[0]) for r in self.db.execute("SELECT body FROM acks ORDER BY rowid")]
 
     # blobs
     def blob(self, sha: str) -> tuple[bytes, str, str] | None:
