@@ -230,6 +230,7 @@ def test_expired_token_keeps_outbox(make_phone, live_server):
 
     page.click("#banner a:has-text('重新登录')")
     page.wait_for_selector("#password")
+    assert "宋瞾静 有 1 条检查记录保存在本机" in page.inner_text("main .warn")
     phone.shot("11-login-again")
     page.fill("#password", "demo-pass-2020")
     page.click("form button[type=submit]")

@@ -46,7 +46,8 @@ export async function render() {
   err, btn);
   mount(
     h('h2', t(auth?.expired ? 'login.title_again' : 'login.title')),
-    auth?.expired ? h('p.warn', t('login.kept', { n: queued })) : h('p', t('login.intro')),
+    auth?.expired ? h('p.warn', t('login.kept', { n: queued, name: auth.user.display_name || auth.user.username }))
+      : h('p', t('login.intro')),
     await othersNote(me),
     form,
   );
