@@ -133,6 +133,10 @@ def _parser() -> argparse.ArgumentParser:
     tls = tpl.add_parser("list", help="list templates and versions")
     tls.set_defaults(func=cmd_template_list)
 
+    from server import cli_areas
+
+    cli_areas.register(sub, _open)
+
     cy = sub.add_parser("cycle", help="assessment cycles").add_subparsers()
     ca = cy.add_parser("add", help="add an assessment cycle")
     ca.add_argument("name", help="e.g. 2027年度公共文化服务目标责任考核")
@@ -166,6 +170,16 @@ def _open(args, *, write: bool = True):
     return settings, session_scope(engine, write=write)
 
 
+def _county(session, code: str):
+    """The county area with this code, or a CliError saying what the code is instead."""
+    from server.services.areas import AreaError, county_area
+
+    try:
+        return county_area(session, code)
+    except AreaError as exc:
+        raise CliError("cli.problem", problem=exc.problem.message(_LANG[0])) from None
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
@@ -188,8 +202,10 @@ def cmd_db_upgrade(args) -> int:
     from server.migrate import upgrade
 
     settings = _settings(args)
-    upgrade(settings.database_url)
+    added = upgrade(settings.database_url)
     print(say("cli.db_at_head"))
+    for key, number in added:
+        print(say("cli.shipped_installed", key=key, version=number))
     return 0
 
 
@@ -365,7 +381,6 @@ def cmd_import_points(args) -> int:
 
 def cmd_template_load(args) -> int:
     from server.domain.templates import TemplateError
-    from server.models import Area
     from server.services.templates import load_template
 
     try:
@@ -375,11 +390,7 @@ def cmd_template_load(args) -> int:
     _, scope = _open(args)
     try:
         with scope as session:
-            county = None
-            if args.county:
-                county = session.exec(select(Area).where(Area.code == args.county)).first()
-                if county is None:
-                    raise CliError("cli.unknown_county", code=args.county)
+            county = _county(session, args.county) if args.county else None
             version, created = load_template(session, content, county=county, note=args.note)
             if created:
                 audit.record(
@@ -400,7 +411,6 @@ def cmd_template_load(args) -> int:
 
 def cmd_template_params(args) -> int:
     from server.domain.templates import TemplateError
-    from server.models import Area
     from server.services.templates import set_params
 
     overrides = {}
@@ -413,9 +423,7 @@ def cmd_template_params(args) -> int:
     _, scope = _open(args)
     try:
         with scope as session:
-            county = session.exec(select(Area).where(Area.code == args.county)).first()
-            if county is None:
-                raise CliError("cli.unknown_county", code=args.county)
+            county = _county(session, args.county)
             version, created = set_params(session, args.key, county, overrides)
             if created:
                 audit.record(
@@ -435,10 +443,11 @@ def cmd_template_params(args) -> int:
 
 
 def cmd_template_list(args) -> int:
-    from server.models import ChecklistTemplate, TemplateVersion
+    from server.models import Area, ChecklistTemplate, TemplateVersion
 
     _, scope = _open(args, write=False)
     with scope as session:
+        areas = {a.id: a for a in session.exec(select(Area))}
         for tpl in session.exec(select(ChecklistTemplate).order_by(ChecklistTemplate.key)):
             versions = session.exec(
                 select(TemplateVersion)
@@ -447,8 +456,11 @@ def cmd_template_list(args) -> int:
             ).all()
             print(f"{tpl.key}  {tpl.name_zh}")
             for v in versions:
-                scope_note = f"county {v.county_id}" if v.county_id else say("cli.template_default")
-                print(f"  v{v.version}  {scope_note}  {v.created_at:%Y-%m-%d}  {v.note}")
+                if v.county_id in areas:
+                    where = f"{areas[v.county_id].code} {areas[v.county_id].name}"
+                else:
+                    where = say("cli.template_default")
+                print(f"  v{v.version}  {where}  {v.created_at:%Y-%m-%d}  {v.note}")
     return 0
 
 

@@ -1,4 +1,9 @@
-"""Run Alembic from the installed package, so `xunjian db upgrade` needs no alembic.ini."""
+"""Run Alembic from the installed package, so `xunjian db upgrade` needs no alembic.ini.
+
+After the schema, `upgrade` installs the shipped checklists (services/templates.
+install_shipped): data that follows the package, not the schema, so it is not a migration
+whose text would have to change with every checklist edit.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +25,34 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head") -> list:
+    """Migrate, then (at head) install the shipped checklists; returns the versions added."""
     command.upgrade(alembic_config(url), revision)
+    if revision != "head":
+        return []
+    return install_shipped(url)
+
+
+def install_shipped(url: str) -> list:
+    from server.db import make_engine, session_scope
+    from server.services import audit
+    from server.services.templates import install_shipped as install
+
+    engine = make_engine(url)
+    try:
+        with session_scope(engine, write=True) as session:
+            added = install(session)
+            for version in added:
+                audit.record(
+                    session,
+                    "template.shipped",
+                    target_type="template_version",
+                    target_id=version.id,
+                    detail={"via": "db upgrade", "version": version.version},
+                )
+            return [(v.content["key"], v.version) for v in added]
+    finally:
+        engine.dispose()
 
 
 def head_revisions(url: str) -> set[str]:

@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.db import make_engine
-from server.migrate import head_revisions, upgrade
+from server.migrate import head_revisions, install_shipped, upgrade
 from server.settings import Settings
 from tests.logins import DEMO_PASSWORD, api_login, web_login
 
@@ -83,6 +83,8 @@ def _truncate_pg(url: str) -> None:
         for head in head_revisions(url):
             conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
     eng.dispose()
+    # what `db upgrade` leaves in a fresh database, as the SQLite template has it
+    install_shipped(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

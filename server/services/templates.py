@@ -88,3 +88,33 @@ def version_by_number(session: Session, key: str, number: int) -> TemplateVersio
         .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
         .where(ChecklistTemplate.key == key, TemplateVersion.version == number)
     ).first()
+
+
+SHIPPED_NOTE = "shipped"
+
+
+def install_shipped(session: Session) -> list[TemplateVersion]:
+    """Make each checklist shipped in `server/checklists/` a default version, once.
+
+    Runs after every `db upgrade`, so a fresh database holds the checklists and a release
+    that changes one brings the new version. Idempotent: content already loaded as a
+    default version at any time is never loaded again, so an admin's own default (loaded
+    after the shipped one) is not replaced by a re-run, only by a new shipped text.
+    The versions are stamped like any other, so phones pull them.
+    """
+    from server.domain.templates import load_builtin_templates
+
+    added = []
+    for _key, content in sorted(load_builtin_templates().items()):
+        digest = content_hash(content)
+        seen = session.exec(
+            select(TemplateVersion.id).where(
+                TemplateVersion.content_hash == digest, TemplateVersion.county_id.is_(None)
+            )
+        ).first()
+        if seen is not None:
+            continue
+        version, created = load_template(session, content, note=SHIPPED_NOTE)
+        if created:
+            added.append(version)
+    return added

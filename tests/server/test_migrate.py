@@ -16,7 +16,10 @@ def test_models_match_migration_head(engine, db_url):
 
 
 def test_change_counter_is_seeded(engine):
+    """A fresh database's only stamped rows are the shipped checklists."""
     from sqlalchemy import text
 
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar() == 0
+        counter = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
+        seqs = conn.execute(text("SELECT seq FROM template_version ORDER BY seq")).scalars()
+        assert list(seqs) == list(range(1, counter + 1)) and counter >= 2
