@@ -338,7 +338,8 @@ def cmd_user_enable(args) -> int:
 
 
 def cmd_import_points(args) -> int:
-    from server.services.point_import import ImportFileError, import_points
+    from server.services.point_import import import_points
+    from server.services.problems import ImportFileError
 
     _, scope = _open(args)
     try:
@@ -346,7 +347,7 @@ def cmd_import_points(args) -> int:
             report = import_points(
                 session, args.file, skip_bad=args.skip_bad, allow_similar=args.allow_similar
             )
-            if report.written:
+            if report.written and (report.created or report.updated):
                 audit.record(
                     session,
                     "points.import",
@@ -356,23 +357,27 @@ def cmd_import_points(args) -> int:
                         "via": "cli",
                         "created": report.created,
                         "updated": report.updated,
+                        "renamed": [[r.code, r.changes["name"][0], r.name] for r in report.renamed],
                         "skipped_rows": report.skipped_rows,
                     },
                 )
     except ImportFileError as exc:
         raise CliError("cli.file_problem", file=args.file, problem=exc.message(_LANG[0])) from None
-    except OSError as exc:
-        raise CliError("cli.file_problem", file=args.file, problem=exc) from None
     for problem in report.problems:
         print(problem.line(_LANG[0]), file=sys.stderr)
     if not report.written:
         print(say("cli.import_refused", n=len(report.bad_rows)), file=sys.stderr)
         return 1
+    for plan in report.renamed:
+        old = plan.changes["name"][0]
+        print(f"{plan.code} " + say("import.renamed", old=old, new=plan.name))
     print(
         say(
             "cli.imported",
             created=report.created,
             updated=report.updated,
+            renamed=len(report.renamed),
+            unchanged=report.unchanged,
             skipped=len(report.skipped_rows),
         )
     )

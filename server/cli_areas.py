@@ -92,7 +92,7 @@ def cmd_area_import(args, opener) -> int:
     levels: dict[str, int] = {}
     for level, _ in created:
         levels[level] = levels.get(level, 0) + 1
-    detail = [f"{_say(f'area.level.{level}')} {n}" for level, n in levels.items()]
+    detail = [f"{_say(f'areas.level.{level}')} {n}" for level, n in levels.items()]
     print(
         _say(
             "cli.areas_imported",
@@ -122,7 +122,7 @@ def cmd_area_add(args, opener) -> int:
             code, name, level = area.code, area.name, area.level
     except AreaError as exc:
         return _fail(exc.problem)
-    print(_say("cli.area_added", level=_say(f"area.level.{level}"), code=code, name=name))
+    print(_say("cli.area_added", level=_say(f"areas.level.{level}"), code=code, name=name))
     return 0
 
 
@@ -159,7 +159,7 @@ def cmd_area_list(args, opener) -> int:
         with scope as session:
             lines = [
                 f"{'  ' * n.depth}{n.area.code:<12} {n.area.name}  "
-                + _say(f"area.level.{n.area.level}")
+                + _say(f"areas.level.{n.area.level}")
                 + (f"  {_say('cli.area_points', n=n.points)}" if n.points else "")
                 for n in area_tree(session, args.under)
             ]

@@ -3,6 +3,7 @@
 from server.models.area import LEVELS, Area
 from server.models.audit import AuditLog
 from server.models.blob import Blob
+from server.models.boundary import AreaBoundary
 from server.models.counter import ChangeCounter
 from server.models.cycle import Assignment, Cycle
 from server.models.inspection import STATUSES, FollowUp, Inspection
@@ -18,6 +19,7 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "Area",
+    "AreaBoundary",
     "AreaItemSummary",
     "AreaSummary",
     "Assignment",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from server.models._base import tz_column, utcnow
 
 
 class Cycle(SQLModel, table=True):
@@ -20,11 +22,26 @@ class Cycle(SQLModel, table=True):
 
 
 class Assignment(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("cycle_id", "point_id", "inspector_id"),)
+    """An inspection plan: this inspector visits this point between start_date and due_date
+    (Beijing dates, both included). A window that passes without a submitted inspection of
+    the point is missed (services/plans.py). A point may be planned again in the same cycle
+    with a later window, so a missed window stays on record; cancelling keeps the row (phones
+    pull no deletions) and sets cancelled_at."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "cycle_id", "point_id", "inspector_id", "start_date", name="uq_assignment_window"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
     point_id: int = Field(foreign_key="service_point.id", index=True)
     inspector_id: int = Field(foreign_key="user.id", index=True)
-    due_date: date | None = None
+    start_date: date
+    due_date: date
+    note: str = Field(default="", max_length=255)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(False))
+    cancelled_at: datetime | None = Field(default=None, sa_column=tz_column())
     seq: int = Field(default=0, index=True)

@@ -182,9 +182,9 @@ def _coords(row: AreaRow, bad: list[Problem]) -> tuple[float | None, float | Non
     lat, lon = parse_degrees(row.lat), parse_degrees(row.lon)
     for fld, raw, value in (("lat", row.lat, lat), ("lon", row.lon, lon)):
         if raw and value is None:
-            bad.append(Problem(row.row, fld, "import.not_number", {"value": raw}))
+            bad.append(Problem(row.row, fld, "import.not_a_number", {"value": raw}))
     if (lat is None) != (lon is None):
-        bad.append(Problem(row.row, "lat", "import.lat_lon_pair"))
+        bad.append(Problem(row.row, "lat", "import.coords_pair"))
     if lat is not None and lon is not None and (code := check_position(lat, lon)):
         bad.append(Problem(row.row, "lat", f"import.{code}", {"lat": lat, "lon": lon}))
         return None, None
@@ -205,10 +205,10 @@ def add_area(
         raise AreaError(Problem(0, "code", f"import.{exc.reason}", {"code": exc.code})) from None
     if division.code in existing:
         area = existing[division.code]
-        raise AreaError(Problem(0, "code", "area.exists", {"code": area.code, "name": area.name}))
+        raise AreaError(Problem(0, "code", "areas.exists", {"code": area.code, "name": area.name}))
     report = import_areas(session, [row])
     if report.villages_skipped:
-        raise AreaError(Problem(0, "code", "area.village_code", {"code": division.code}))
+        raise AreaError(Problem(0, "code", "areas.village_code", {"code": division.code}))
     if report.errors:
         first = report.errors[0]
         raise AreaError(Problem(0, first.field, first.key, first.params))
@@ -219,7 +219,7 @@ def rename_area(session: Session, code: str, name: str) -> tuple[Area, str]:
     """Give an area a new name (stamped); returns it and its old name."""
     area = session.exec(select(Area).where(Area.code == code.strip())).first()
     if area is None:
-        raise AreaError(Problem(0, "code", "area.unknown", {"code": code}))
+        raise AreaError(Problem(0, "code", "areas.unknown", {"code": code}))
     bad = _field_problems(AreaRow(0, area.code, name.strip()))
     if bad:
         raise AreaError(bad[0])
@@ -263,7 +263,7 @@ def area_tree(session: Session, under: str | None = None) -> list[AreaNode]:
     if under is not None:
         root = next((a for a in areas if a.code == under), None)
         if root is None:
-            raise AreaError(Problem(0, "code", "area.unknown", {"code": under}))
+            raise AreaError(Problem(0, "code", "areas.unknown", {"code": under}))
         starts = [root]
     else:
         starts = children.get(None, [])
@@ -281,8 +281,8 @@ def county_area(session: Session, code: str) -> Area:
     of another level (checklists and cycles are set per county)."""
     area = session.exec(select(Area).where(Area.code == code.strip())).first()
     if area is None:
-        raise AreaError(Problem(0, "county", "area.unknown", {"code": code}))
+        raise AreaError(Problem(0, "county", "areas.unknown", {"code": code}))
     if area.level != "county":
-        params = {"code": area.code, "name": area.name, "level": Msg(f"area.level.{area.level}")}
-        raise AreaError(Problem(0, "county", "area.not_county", params))
+        params = {"code": area.code, "name": area.name, "level": Msg(f"areas.level.{area.level}")}
+        raise AreaError(Problem(0, "county", "areas.not_county", params))
     return area

@@ -112,6 +112,7 @@ def build_demo(session: Session, data_dir: Path, *, password: str | None = None)
                 cycle_id=cycles[2026].id,
                 point_id=point.id,
                 inspector_id=users[who].id,
+                start_date=cycles[2026].start_date,
                 due_date=date(2026, 12, 15),
             )
         )

@@ -1,289 +1,299 @@
-"""Importing service points from a county's CSV or XLSX register.
+"""Importing service points from a county's register: check every row, then write all of it,
+or nothing while any row is bad (unless the good rows are asked for alone).
 
-Every row is checked before anything is written. Errors name the row and the field. Real
-registers spell one village two ways (巨州 / 新巨洲), so near-duplicate names are reported,
-never guessed at.
+Never guesses, never drops in silence: the file's format is read from its bytes
+(services/sheets.py), each cell is read or named with its row and field
+(register_fields.py), near-duplicate names are found by sound and writing (domain/names.py),
+and blank cells keep what a point already holds, with a note. Re-importing an unchanged
+register writes nothing and stamps nothing; a changed name is reported as a rename.
+
+The same `import_points` serves the CLI and the web preview (`dry_run=True`), so what the
+preview shows is what the confirmation writes.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any
 
 from sqlmodel import Session, select
 
-from server.i18n import text
-from server.models import Area, ServicePoint
+from server.models import Area, AreaBoundary, ServicePoint
+from server.models._base import utcnow
+from server.services import register_fields as rf
 from server.services.changes import stamp
+from server.services.point_checks import check_names, check_place
+from server.services.problems import Problem
+from server.services.sheets import read_path, read_sheet, table
 from server.services.summaries import refresh_points
 from server.services.sync_store import lock_writers
 
-# Column name -> accepted headers (English key, Chinese register headings).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "code": ("code", "编码", "服务点编码", "代码"),
-    "name": ("name", "名称", "服务点名称", "村名"),
+    "code": ("code", "编码", "服务点编码", "代码", "编号", "统计用区划代码", "村代码"),
+    "name": ("name", "名称", "服务点名称", "村名", "书屋名称", "农家书屋名称"),
     "kind": ("kind", "类型", "服务点类型"),
     "township_code": ("township_code", "乡镇代码", "镇街代码", "所属乡镇代码"),
-    "lat": ("lat", "纬度"),
-    "lon": ("lon", "经度"),
-    "manager_name": ("manager_name", "管理员", "管理员姓名"),
-    "manager_phone": ("manager_phone", "管理员电话", "联系电话", "电话"),
+    "township": ("township", "乡镇", "所属乡镇", "镇街", "乡镇名称", "乡镇街道"),
+    "lat": ("lat", "纬度", "latitude"),
+    "lon": ("lon", "经度", "longitude", "lng"),
+    "manager_name": ("manager_name", "管理员", "管理员姓名", "负责人"),
+    "manager_phone": ("manager_phone", "管理员电话", "联系电话", "电话", "手机", "联系方式"),
     "active": ("active", "启用", "是否启用"),
 }
-REQUIRED = ("code", "name", "kind", "township_code")
-KIND_WORDS = {
-    "village": "village",
-    "村服务点": "village",
-    "服务点": "village",
-    "农家书屋": "village",
-    "branch": "branch",
-    "镇分馆": "branch",
-    "分馆": "branch",
-}
-TRUE_WORDS = {"", "1", "true", "yes", "y", "是", "启用"}
-FALSE_WORDS = {"0", "false", "no", "n", "否", "停用"}
-PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
-CODE = re.compile(r"^[0-9A-Za-z-]{4,32}$")
-_SUFFIXES = ("农家书屋", "服务点", "村委会", "分馆", "社区", "村")
-_VARIANTS = str.maketrans({"洲": "州", "杨": "阳"})
+REQUIRED = ("code", "name", "kind")
+IGNORED = ("序号",)  # row numbering: known, so not reported as an unknown column
+LIMITS = {"name": 64, "manager_name": 32}
+FIELDS = ("name", "kind", "township_id", "lat", "lon", "manager_name", "manager_phone", "active")
 
 
 @dataclass
-class RowProblem:
-    """What is wrong with one field of one row: a catalog key (`import.*`) and its params."""
+class RowPlan:
+    """What one row will do: create, update, rename, unchanged, or error."""
 
     row: int
-    field: str
-    key: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def message(self, lang: str) -> str:
-        return text(lang, self.key, **self.params)
-
-    def line(self, lang: str) -> str:
-        """`第3行 township_code：乡镇代码“000”不存在` in the reader's language."""
-        return text(
-            lang, "import.row_problem", row=self.row, field=self.field, message=self.message(lang)
-        )
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read as a register (a catalog key and its params)."""
-
-    def __init__(self, key: str, /, **params: Any) -> None:
-        super().__init__(text("en", key, **params))
-        self.key, self.params = key, params
-
-    def message(self, lang: str) -> str:
-        return text(lang, self.key, **self.params)
+    code: str
+    name: str
+    action: str = "error"
+    changes: dict[str, tuple] = field(default_factory=dict)  # field -> (old, new)
+    record: dict = field(default_factory=dict)
 
 
 @dataclass
 class ImportReport:
-    problems: list[RowProblem] = field(default_factory=list)
-    created: int = 0
-    updated: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    rows: list[RowPlan] = field(default_factory=list)
     skipped_rows: list[int] = field(default_factory=list)
     written: bool = False
 
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+    @property
+    def created(self) -> int:
+        return self.count("create")
+
+    @property
+    def updated(self) -> int:
+        return self.count("update") + self.count("rename")
+
+    @property
+    def renamed(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.action == "rename"]
+
+    @property
+    def unchanged(self) -> int:
+        return self.count("unchanged")
+
     @property
     def bad_rows(self) -> set[int]:
-        return {p.row for p in self.problems}
+        return {p.row for p in self.problems if p.severity == "error"}
 
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    """Rows as dicts keyed by our column names; row numbers count the header as row 1."""
-    suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        raw = [
-            ["" if v is None else str(v).strip() for v in row]
-            for row in wb.worksheets[0].iter_rows(values_only=True)
-        ]
-        wb.close()
-    elif suffix in {".csv", ".txt"}:
-        data = path.read_bytes()
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        raw = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
-    else:
-        raise ImportFileError("import.unsupported_type", suffix=suffix)
-    if not raw:
-        raise ImportFileError("import.file_empty")
-    header = raw[0]
-    mapping: dict[int, str] = {}
-    for idx, title in enumerate(header):
-        for key, names in COLUMNS.items():
-            if title.strip().lower() in names:
-                mapping[idx] = key
-    missing = [c for c in REQUIRED if c not in mapping.values()]
-    if missing:
-        raise ImportFileError(
-            "import.missing_columns", columns=[f"{c} ({COLUMNS[c][1]})" for c in missing]
-        )
-    rows = []
-    for values in raw[1:]:
-        if not any(values):
-            rows.append({})
-            continue
-        rows.append({mapping[i]: v for i, v in enumerate(values) if i in mapping})
-    return rows
-
-
-def _norm_name(name: str) -> str:
-    name = name.strip().translate(_VARIANTS)
-    for suffix in _SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            name = name[: -len(suffix)]
-    return name
-
-
-def similar(a: str, b: str) -> bool:
-    na, nb = _norm_name(a), _norm_name(b)
-    if na == nb:
-        return True
-    if min(len(na), len(nb)) >= 2 and (na in nb or nb in na):
-        return True
-    return SequenceMatcher(None, na, nb).ratio() >= 0.75
-
-
-def validate(session: Session, rows: list[dict[str, str]], *, allow_similar: bool = False):
-    """Check every row; return (clean records by row number, problems)."""
-    problems: list[RowProblem] = []
-    townships = {a.code: a for a in session.exec(select(Area).where(Area.level == "township"))}
-    existing = list(session.exec(select(ServicePoint)))
-    by_code = {p.code: p for p in existing}
-    seen_codes: dict[str, int] = {}
-    accepted: list[tuple[int, dict]] = []
-    clean: dict[int, dict] = {}
-
-    def bad(row: int, fld: str, key: str, **params: Any) -> None:
-        problems.append(RowProblem(row, fld, key, params))
-
-    for offset, row in enumerate(rows):
-        n = offset + 2
-        if not row:
-            continue
-        for fld in REQUIRED:
-            if not row.get(fld):
-                bad(n, fld, "import.required")
-        code, name = row.get("code", ""), row.get("name", "")
-        if code and not CODE.match(code):
-            bad(n, "code", "import.bad_code", code=code)
-        if code in seen_codes:
-            bad(n, "code", "import.duplicate_code", other=seen_codes[code])
-        elif code:
-            seen_codes[code] = n
-        kind = KIND_WORDS.get(row.get("kind", "").strip().lower())
-        if row.get("kind") and kind is None:
-            bad(n, "kind", "import.unknown_kind", kind=row["kind"])
-        tcode = row.get("township_code", "")
-        township = townships.get(tcode)
-        if tcode and township is None:
-            bad(n, "township_code", "import.unknown_township", code=tcode)
-        lat, lon = _coord(row, "lat", -90, 90, n, bad), _coord(row, "lon", -180, 180, n, bad)
-        if (lat is None) != (lon is None) and not any(
-            p.row == n and p.field in {"lat", "lon"} for p in problems
-        ):
-            bad(n, "lat", "import.coords_pair")
-        phone = row.get("manager_phone", "").replace(" ", "")
-        if phone and not PHONE.match(phone):
-            bad(n, "manager_phone", "import.bad_phone", phone=phone)
-        active_word = row.get("active", "").strip().lower()
-        if active_word not in TRUE_WORDS | FALSE_WORDS:
-            bad(n, "active", "import.not_yes_no", value=row["active"])
-        if name and township is not None:
-            _check_names(n, code, name, kind, township, accepted, existing, bad, allow_similar)
-        if not any(p.row == n for p in problems):
-            record = {
-                "code": code,
-                "name": name,
-                "kind": kind,
-                "township_id": township.id,
-                "lat": lat,
-                "lon": lon,
-                "manager_name": row.get("manager_name") or None,
-                "manager_phone": phone or None,
-                "active": active_word not in FALSE_WORDS,
-                "update": code in by_code,
-            }
-            clean[n] = record
-        if name and township is not None:
-            accepted.append(
-                (n, {"code": code, "name": name, "kind": kind, "township_id": township.id})
-            )
-    return clean, problems
-
-
-def _coord(row, fld, lo, hi, n, bad) -> float | None:
-    raw = row.get(fld, "")
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        bad(n, fld, "import.not_a_number", value=raw)
-        return None
-    if not lo <= value <= hi:
-        bad(n, fld, "import.out_of_range", value=value, lo=lo, hi=hi)
-        return None
-    return value
-
-
-def _check_names(n, code, name, kind, township, accepted, existing, bad, allow_similar) -> None:
-    for other_row, other in accepted:
-        if other["township_id"] != township.id or other["code"] == code or other["kind"] != kind:
-            continue
-        if other["name"] == name:
-            bad(n, "name", "import.same_name_row", other=other_row, name=name)
-        elif similar(other["name"], name) and not allow_similar:
-            bad(n, "name", "import.similar_name_row", other=other_row, name=other["name"])
-    for point in existing:
-        if point.township_id != township.id or point.code == code or point.kind != kind:
-            continue
-        if point.name == name:
-            bad(n, "name", "import.same_name_point", name=name, code=point.code)
-        elif similar(point.name, name) and not allow_similar:
-            bad(n, "name", "import.similar_name_point", name=point.name, code=point.code)
+    @property
+    def file_errors(self) -> list[Problem]:
+        """Errors of the file as a whole (a header row, say): no row can be written then."""
+        rows = {r.row for r in self.rows}
+        return [p for p in self.problems if p.severity == "error" and p.row not in rows]
 
 
 def import_points(
-    session: Session, path: Path, *, skip_bad: bool = False, allow_similar: bool = False
+    session: Session,
+    source: Path | bytes,
+    *,
+    filename: str = "",
+    skip_bad: bool = False,
+    allow_similar: bool = False,
+    townships: set[int] | None = None,
+    dry_run: bool = False,
+    user_id: int | None = None,
 ) -> ImportReport:
-    """Validate everything; write all rows, or none while any row is bad (unless skip_bad)."""
-    report = ImportReport()
-    rows = read_rows(path)
-    clean, report.problems = validate(session, rows, allow_similar=allow_similar)
-    if report.problems and not skip_bad:
+    """Check the register, then write it whole (or its good rows with `skip_bad`).
+
+    `townships`: the township ids the person importing may write (None: all). Raises
+    ImportFileError when the file as a whole cannot be read."""
+    sheet = read_path(source) if isinstance(source, Path) else read_sheet(source, filename)
+    tbl = table(sheet, COLUMNS, REQUIRED, IGNORED, one_of=(("township_code", "township"),))
+    report = ImportReport(problems=list(tbl.problems))
+    ctx = _Context(session, townships)
+    for n, row in tbl.rows:
+        report.rows.append(_check_row(ctx, n, row, report.problems))
+    _duplicates(report)
+    check_names(ctx.existing, report.rows, report.problems, allow_similar)
+    check_place(ctx.boundaries, ctx.areas, report.rows, report.problems)
+    bad = report.bad_rows
+    for plan in report.rows:
+        if plan.row in bad:
+            plan.action = "error"
+    if dry_run or report.file_errors or (bad and not skip_bad):
         return report
-    report.skipped_rows = sorted(report.bad_rows)
-    existing = {p.code: p for p in session.exec(select(ServicePoint))}
+    report.skipped_rows = sorted(r.row for r in report.rows if r.action == "error")
     touched = []
-    for record in clean.values():
-        is_update = record.pop("update")
-        point = existing.get(record["code"]) if is_update else None
-        if point is None:
-            point = ServicePoint(**record)
-            report.created += 1
-        else:
-            for key, value in record.items():
-                setattr(point, key, value)
-            report.updated += 1
-        touched.append(point)
+    for plan in report.rows:
+        if plan.action in ("create", "update", "rename"):
+            touched.append(_apply(ctx, plan))
     stamp(session, *touched)
     session.flush()
-    lock_writers(session)
-    refresh_points(session, [p.id for p in touched])
+    if touched:
+        # a point's summary row (services/summaries.py) follows it in the same transaction
+        lock_writers(session)
+        refresh_points(session, [p.id for p in touched])
     report.written = True
     return report
+
+
+class _Context:
+    """What every row is checked against, read once."""
+
+    def __init__(self, session: Session, townships: set[int] | None) -> None:
+        self.areas = {a.id: a for a in session.exec(select(Area))}
+        self.townships = {a.code: a for a in self.areas.values() if a.level == "township"}
+        self.by_name: dict[str, list[Area]] = {}
+        for t in self.townships.values():
+            self.by_name.setdefault(t.name, []).append(t)
+        self.allowed = townships
+        self.existing = {p.code: p for p in session.exec(select(ServicePoint))}
+        self.boundaries = {b.area_id: b for b in session.exec(select(AreaBoundary))}
+
+
+def _check_row(ctx: _Context, n: int, row: dict[str, str], problems: list[Problem]) -> RowPlan:
+    plan = RowPlan(n, row.get("code", ""), row.get("name", ""))
+
+    def bad(fld: str, key: str, params: dict | None = None, severity: str = "error") -> None:
+        problems.append(Problem(n, fld, key, params or {}, severity))
+
+    for fld, value in list(row.items()):
+        if rf.has_control(value):
+            bad(fld, "import.nul_byte")
+            row[fld] = "\x00"  # not blank (that would read as "keep"), never stored
+    for fld in REQUIRED:
+        if not row.get(fld):
+            bad(fld, "import.required")
+    code = row.get("code", "")
+    if code and not rf.CODE.match(code):
+        bad("code", "import.bad_code", {"code": code})
+    for fld, limit in LIMITS.items():
+        if len(row.get(fld, "")) > limit:
+            bad(fld, "import.too_long", {"length": len(row[fld]), "max": limit})
+    record: dict = {"code": code, "name": row.get("name", "")}
+    if row.get("kind"):
+        record["kind"], found = rf.kind(row["kind"])
+        _report(bad, "kind", found)
+    township = _township(ctx, row, bad)
+    if township is not None:
+        record["township_id"] = township.id
+    if "lat" in row or "lon" in row:
+        pos, found_pos = rf.position(row.get("lat", ""), row.get("lon", ""))
+        for fld, key, params, severity in found_pos:
+            bad(fld, key, params, severity)
+        if pos is not None:
+            record["lat"], record["lon"] = pos
+    if row.get("manager_name"):
+        record["manager_name"] = row["manager_name"]
+    if row.get("manager_phone"):
+        record["manager_phone"], found = rf.phone(row["manager_phone"])
+        _report(bad, "manager_phone", found)
+    if row.get("active"):
+        record["active"], found = rf.yes_no(row["active"])
+        _report(bad, "active", found)
+    plan.record = record
+    _plan_action(ctx, plan, row, problems)
+    return plan
+
+
+def _report(bad, fld: str, found: rf.Found) -> None:
+    if found is not None:
+        key, params, severity = found
+        bad(fld, key, params, severity)
+
+
+def _township(ctx: _Context, row: dict[str, str], bad) -> Area | None:
+    code, name = row.get("township_code", ""), row.get("township", "")
+    if not code and not name:
+        bad("township_code", "import.required")
+        return None
+    found = None
+    if code:
+        found = ctx.townships.get(code)
+        if found is None:
+            bad("township_code", "import.unknown_township", {"code": code})
+            return None
+        if name and name != found.name:
+            bad(
+                "township",
+                "import.township_mismatch",
+                {"code": code, "value": name, "name": found.name},
+            )
+            return None
+    else:
+        matches = ctx.by_name.get(name, [])
+        if len(matches) > 1:
+            codes = [t.code for t in matches]
+            bad("township", "import.township_ambiguous", {"value": name, "codes": codes})
+            return None
+        if not matches:
+            bad("township", "import.unknown_township", {"code": name})
+            return None
+        found = matches[0]
+    if ctx.allowed is not None and found.id not in ctx.allowed:
+        bad("township_code", "import.township_out_of_scope", {"code": found.code})
+        return None
+    return found
+
+
+def _plan_action(ctx: _Context, plan: RowPlan, row: dict[str, str], problems) -> None:
+    """create / update / rename / unchanged, and which fields change. A blank cell keeps
+    what the point holds (a note says so), so a register with gaps never erases data."""
+    point = ctx.existing.get(plan.code)
+    record = plan.record
+    if point is None:
+        record.setdefault("active", True)
+        record["coords_approx"] = False
+        plan.action = "create"
+        return
+    for fld in ("lat", "manager_name", "manager_phone", "active"):
+        held = getattr(point, fld)
+        if fld in row and not row[fld] and held is not None and held is not True:
+            kept = getattr(point, fld)
+            problems.append(Problem(plan.row, fld, "import.blank_kept", {"value": kept}, "warning"))
+    for fld in FIELDS:
+        if fld in record and record[fld] != getattr(point, fld):
+            plan.changes[fld] = (getattr(point, fld), record[fld])
+    if "lat" in plan.changes or "lon" in plan.changes:
+        record["coords_approx"] = False
+    if not plan.changes:
+        plan.action = "unchanged"
+    elif "name" in plan.changes:
+        plan.action = "rename"
+    else:
+        plan.action = "update"
+
+
+def _duplicates(report: ImportReport) -> None:
+    """A code given twice: both rows are named, each pointing at the other."""
+    first: dict[str, int] = {}
+    for plan in report.rows:
+        if not plan.code:
+            continue
+        if plan.code in first:
+            other = first[plan.code]
+            report.problems.append(
+                Problem(plan.row, "code", "import.duplicate_code", {"other": other})
+            )
+            report.problems.append(
+                Problem(other, "code", "import.duplicate_code", {"other": plan.row})
+            )
+        else:
+            first[plan.code] = plan.row
+
+
+def _apply(ctx: _Context, plan: RowPlan) -> ServicePoint:
+    point = ctx.existing.get(plan.code)
+    if point is None:
+        point = ServicePoint(**plan.record)
+        ctx.existing[plan.code] = point
+        return point
+    for fld, (_, new) in plan.changes.items():
+        setattr(point, fld, new)
+    point.updated_at = utcnow()
+    if "coords_approx" in plan.record:
+        point.coords_approx = plan.record["coords_approx"]
+    return point

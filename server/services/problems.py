@@ -37,6 +37,8 @@ class Problem:
         """`第 3 行 township_code：乡镇代码“000”不存在` in the reader's language."""
         if not self.row:
             return self.message(lang)
+        if not self.field:
+            return text(lang, "import.row_note", row=self.row, message=self.message(lang))
         return text(
             lang, "import.row_problem", row=self.row, field=self.field, message=self.message(lang)
         )

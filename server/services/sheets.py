@@ -170,8 +170,10 @@ def table(
     columns: dict[str, tuple[str, ...]],
     required: tuple[str, ...],
     ignored: tuple[str, ...] = (),
+    one_of: tuple[tuple[str, ...], ...] = (),
 ) -> Table:
-    """Find the header among the first rows by its known names; map the rows below it."""
+    """Find the header among the first rows by its known names; map the rows below it.
+    Each group in `one_of` needs at least one of its columns (a code or a name, say)."""
     lookup = {header_key(name): key for key, names in columns.items() for name in names}
     skip = {header_key(name) for name in ignored}
     best, best_hits = -1, 0
@@ -212,11 +214,14 @@ def table(
             problems.append(
                 Problem(best + 1, title, "import.unknown_column", {"title": title}, "warning")
             )
-    missing = [c for c in required if c not in first_of]
+    missing = [f"{columns[c][1]} ({c})" for c in required if c not in first_of]
+    missing += [
+        " / ".join(f"{columns[c][1]} ({c})" for c in group)
+        for group in one_of
+        if not any(c in first_of for c in group)
+    ]
     if missing:
-        raise ImportFileError(
-            "import.missing_columns", columns="、".join(f"{columns[c][1]} ({c})" for c in missing)
-        )
+        raise ImportFileError("import.missing_columns", columns=missing)
     rows: list[tuple[int, dict[str, str]]] = []
     unnamed: set[int] = set()
     for idx in range(best + 1, len(sheet.rows)):

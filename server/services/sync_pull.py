@@ -268,7 +268,10 @@ class Serializer:
             "cycle_id": a.cycle_id,
             "point_code": self.point_code(a.point_id),
             "inspector_id": a.inspector_id,
-            "due_date": a.due_date.isoformat() if a.due_date else None,
+            "start_date": a.start_date.isoformat(),
+            "due_date": a.due_date.isoformat(),
+            "note": a.note,
+            "cancelled": a.cancelled_at is not None,
         }
 
     def followups(self, f: FollowUp) -> dict:
