@@ -6,6 +6,8 @@
   window, so the unique key gains `start_date` (`uq_assignment_window`); the old unnamed
   one goes. Every changed row is stamped again so phones pull the new fields.
 - `area_boundary`: one GeoJSON (Multi)Polygon per area, with its bounding box.
+- `cycle.assessment_date`: the day the assessors come.
+- `audit_log.area_id`: the area a change concerns (the audit page's scope and filter).
 
 Revision ID: 0005_plans_boundaries
 Revises: 0005_summaries
@@ -49,6 +51,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["updated_by"], ["user.id"]),
         sa.PrimaryKeyConstraint("area_id"),
     )
+    with op.batch_alter_table("cycle") as batch:
+        batch.add_column(sa.Column("assessment_date", sa.Date(), nullable=True))
+    with op.batch_alter_table("audit_log") as batch:
+        batch.add_column(sa.Column("area_id", sa.Integer(), nullable=True))
+        batch.create_index(batch.f("ix_audit_log_area_id"), ["area_id"], unique=False)
+        batch.create_foreign_key("fk_audit_log_area_id", "area", ["area_id"], ["id"])
     with op.batch_alter_table("assignment") as batch:
         batch.add_column(sa.Column("start_date", sa.Date(), nullable=True))
         batch.add_column(
@@ -118,4 +126,10 @@ def downgrade() -> None:
         batch.drop_column("note")
         batch.drop_column("start_date")
         batch.create_unique_constraint(None, list(OLD_UNIQUE))
+    with op.batch_alter_table("audit_log") as batch:
+        batch.drop_constraint("fk_audit_log_area_id", type_="foreignkey")
+        batch.drop_index(batch.f("ix_audit_log_area_id"))
+        batch.drop_column("area_id")
+    with op.batch_alter_table("cycle") as batch:
+        batch.drop_column("assessment_date")
     op.drop_table("area_boundary")

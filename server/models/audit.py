@@ -19,4 +19,7 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     target_type: str = Field(default="", max_length=32)
     target_id: str = Field(default="", max_length=64)
+    # the area the change concerns (a point's township, a user's area, a cycle's county), so
+    # a supervisor's audit page shows their subtree's entries and the log filters by area
+    area_id: int | None = Field(default=None, foreign_key="area.id", index=True)
     detail: dict | None = Field(default=None, sa_column=json_column())

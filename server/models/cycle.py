@@ -16,6 +16,8 @@ class Cycle(SQLModel, table=True):
     year: int = Field(index=True)
     start_date: date
     end_date: date
+    # the day the assessors come (考核日): what "days left" counts down to
+    assessment_date: date | None = None
     county_id: int = Field(foreign_key="area.id", index=True)
     current: bool = False
     seq: int = Field(default=0, index=True)

@@ -16,8 +16,10 @@ def record(
     target_type: str = "",
     target_id: str | int = "",
     detail: dict | None = None,
+    area_id: int | None = None,
 ) -> None:
-    """Add one entry. Actions are dotted verbs such as `auth.login`, `points.import`."""
+    """Add one entry. Actions are dotted verbs such as `auth.login`, `points.import`;
+    `area_id` is the area the change concerns (for the audit page's scope and filter)."""
     session.add(
         AuditLog(
             action=action,
@@ -26,5 +28,6 @@ def record(
             target_type=target_type,
             target_id=str(target_id),
             detail=detail,
+            area_id=area_id,
         )
     )

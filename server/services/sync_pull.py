@@ -258,6 +258,7 @@ class Serializer:
             "year": c.year,
             "start_date": c.start_date.isoformat(),
             "end_date": c.end_date.isoformat(),
+            "assessment_date": c.assessment_date.isoformat() if c.assessment_date else None,
             "county_code": self.area_code(c.county_id),
             "current": c.current,
         }
