@@ -9,7 +9,7 @@
 - `cycle.assessment_date`: the day the assessors come.
 - `audit_log.area_id`: the area a change concerns (the audit page's scope and filter).
 
-Revision ID: 0005_plans_boundaries
+Revision ID: 0006_plans_boundaries
 Revises: 0005_summaries
 Create Date: 2026-12-01 09:00:00
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0005_plans_boundaries"
+revision: str = "0006_plans_boundaries"
 down_revision: str | None = "0005_summaries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 from server.domain.divisions import DivisionError, parse_code
 from server.models import Area, ServicePoint
 from server.services.changes import stamp
-from server.services.problems import Msg, Problem
+from server.services.problems import Problem
 from server.services.sheets import Sheet, table
 
 NAME_MAX = 64
@@ -130,7 +130,7 @@ def _check_rows(rows: list[AreaRow], existing: dict[str, Area], report: AreaRepo
         try:
             division = parse_code(row.code)
         except DivisionError as exc:
-            bad.append(Problem(row.row, "code", f"import.{exc.reason}", {"code": exc.code}))
+            bad.append(Problem(row.row, "code", f"import.{exc.reason}", {"area_code": exc.code}))
             division = None
         if division is not None and division.level == "village":
             report.villages_skipped += 1
@@ -202,13 +202,17 @@ def add_area(
     try:
         division = parse_code(code)
     except DivisionError as exc:
-        raise AreaError(Problem(0, "code", f"import.{exc.reason}", {"code": exc.code})) from None
+        raise AreaError(
+            Problem(0, "code", f"import.{exc.reason}", {"area_code": exc.code})
+        ) from None
     if division.code in existing:
         area = existing[division.code]
-        raise AreaError(Problem(0, "code", "areas.exists", {"code": area.code, "name": area.name}))
+        raise AreaError(
+            Problem(0, "code", "areas.exists", {"area_code": area.code, "name": area.name})
+        )
     report = import_areas(session, [row])
     if report.villages_skipped:
-        raise AreaError(Problem(0, "code", "areas.village_code", {"code": division.code}))
+        raise AreaError(Problem(0, "code", "areas.village_code", {"area_code": division.code}))
     if report.errors:
         first = report.errors[0]
         raise AreaError(Problem(0, first.field, first.key, first.params))
@@ -219,7 +223,7 @@ def rename_area(session: Session, code: str, name: str) -> tuple[Area, str]:
     """Give an area a new name (stamped); returns it and its old name."""
     area = session.exec(select(Area).where(Area.code == code.strip())).first()
     if area is None:
-        raise AreaError(Problem(0, "code", "areas.unknown", {"code": code}))
+        raise AreaError(Problem(0, "code", "areas.unknown", {"area_code": code}))
     bad = _field_problems(AreaRow(0, area.code, name.strip()))
     if bad:
         raise AreaError(bad[0])
@@ -263,7 +267,7 @@ def area_tree(session: Session, under: str | None = None) -> list[AreaNode]:
     if under is not None:
         root = next((a for a in areas if a.code == under), None)
         if root is None:
-            raise AreaError(Problem(0, "code", "areas.unknown", {"code": under}))
+            raise AreaError(Problem(0, "code", "areas.unknown", {"area_code": under}))
         starts = [root]
     else:
         starts = children.get(None, [])
@@ -281,8 +285,8 @@ def county_area(session: Session, code: str) -> Area:
     of another level (checklists and cycles are set per county)."""
     area = session.exec(select(Area).where(Area.code == code.strip())).first()
     if area is None:
-        raise AreaError(Problem(0, "county", "areas.unknown", {"code": code}))
+        raise AreaError(Problem(0, "county", "areas.unknown", {"area_code": code}))
     if area.level != "county":
-        params = {"code": area.code, "name": area.name, "level": Msg(f"areas.level.{area.level}")}
-        raise AreaError(Problem(0, "county", "areas.not_county", params))
+        params = {"area_code": area.code, "name": area.name}
+        raise AreaError(Problem(0, "county", f"areas.not_county_{area.level}", params))
     return area

@@ -15,10 +15,13 @@ from server.services.changes import stamp
 
 
 def county_by_code(session: Session, code: str) -> Area:
-    county = session.exec(select(Area).where(Area.code == code, Area.level == "county")).first()
-    if county is None:
-        raise NotFound("error.unknown_county", county_code=code)
-    return county
+    """The county with this code; an unknown code, or one of another level, says which."""
+    from server.services.areas import AreaError, county_area
+
+    try:
+        return county_area(session, code)
+    except AreaError as exc:
+        raise NotFound(exc.problem.key, **exc.problem.params) from None
 
 
 def add_cycle(

@@ -14,13 +14,6 @@ from typing import Any
 from server.i18n import text
 
 
-@dataclass(frozen=True)
-class Msg:
-    """A param that is itself a catalog key, shown in the reader's language."""
-
-    key: str
-
-
 @dataclass
 class Problem:
     row: int
@@ -30,8 +23,7 @@ class Problem:
     severity: str = "error"  # error | warning
 
     def message(self, lang: str) -> str:
-        params = {k: text(lang, v.key) if isinstance(v, Msg) else v for k, v in self.params.items()}
-        return text(lang, self.key, **params)
+        return text(lang, self.key, **self.params)
 
     def line(self, lang: str) -> str:
         """`第 3 行 township_code：乡镇代码“000”不存在` in the reader's language."""
