@@ -117,6 +117,7 @@ def cmd_area_add(args, opener) -> int:
                 "area.add",
                 target_type="area",
                 target_id=area.code,
+                area_id=area.id,
                 detail={"via": "cli", "name": area.name, "level": area.level},
             )
             code, name, level = area.code, area.name, area.level
@@ -139,6 +140,7 @@ def cmd_area_rename(args, opener) -> int:
                     "area.rename",
                     target_type="area",
                     target_id=area.code,
+                    area_id=area.id,
                     detail={"via": "cli", "old": old, "new": area.name},
                 )
             code, name = area.code, area.name

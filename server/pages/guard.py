@@ -63,7 +63,11 @@ def login_redirect(request: Request) -> RedirectResponse:
         target += "?" + request.url.query
     if request.method != "GET":
         target = web_session.HOME
-    return RedirectResponse("/login?next=" + quote(target, safe="/"), status_code=303)
+    login = "/login?next=" + quote(target, safe="/")
+    lang = request.query_params.get("lang")
+    if lang:  # the login page speaks the language the visitor asked for
+        login += "&lang=" + quote(lang[:8])
+    return RedirectResponse(login, status_code=303)
 
 
 def page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:

@@ -7,6 +7,9 @@ from server.settings import Settings
 
 def route_table(settings: Settings) -> list:
     from server.routes import (
+        admin_people,
+        admin_places,
+        admin_work,
         api_auth,
         api_blobs,
         api_review,
@@ -29,5 +32,8 @@ def route_table(settings: Settings) -> list:
         *openapi.routes,
         *web_auth.routes,
         *review.routes,
+        *admin_people.routes,
+        *admin_places.routes,
+        *admin_work.routes,
         *pwa.routes(settings),
     ]

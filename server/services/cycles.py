@@ -32,6 +32,7 @@ def add_cycle(
     end: date,
     *,
     current: bool = False,
+    assessment: date | None = None,
     by: int | None = None,
     via: str = "cli",
 ) -> Cycle:
@@ -40,6 +41,8 @@ def add_cycle(
         raise BadRequest("error.bad_cycle_name", field="name")
     if end < start:
         raise BadRequest("error.end_before_start", field="end")
+    if assessment is not None and assessment < start:
+        raise BadRequest("error.assessment_before_start", field="assessment_date")
     county = county_by_code(session, county_code)
     if current:
         for old in session.exec(
@@ -54,6 +57,7 @@ def add_cycle(
         end_date=end,
         county_id=county.id,  # type: ignore[arg-type]
         current=current,
+        assessment_date=assessment,
     )
     stamp(session, cycle)
     session.flush()
@@ -63,6 +67,58 @@ def add_cycle(
         user_id=by,
         target_type="cycle",
         target_id=cycle.id or "",
+        area_id=county.id,
         detail={"via": via, "name": name, "current": current},
     )
     return cycle
+
+
+def cycles_here(session: Session, scope) -> list[tuple[Cycle, Area]]:
+    """The cycles of the counties in a scope, newest first within each county."""
+    return list(
+        session.exec(
+            select(Cycle, Area)
+            .join(Area, Area.id == Cycle.county_id)  # type: ignore[arg-type]
+            .where(Cycle.county_id.in_(scope.areas()))  # type: ignore[attr-defined]
+            .order_by(Area.code, Cycle.year.desc(), Cycle.id.desc())  # type: ignore[attr-defined]
+        ).all()
+    )
+
+
+def update_cycle(
+    session: Session, scope, cycle_id: int, *, current: bool, assessment: date | None, by: int
+) -> dict:
+    """Make a cycle its county's current one and/or set its assessment date (考核日期);
+    returns what changed (nothing changed: nothing written)."""
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None or not scope.covers(cycle.county_id):
+        raise NotFound("error.cycle_not_found")
+    if assessment is not None and assessment < cycle.start_date:
+        raise BadRequest("error.assessment_before_start", field="assessment_date")
+    changes: dict = {}
+    touched: list[Cycle] = []
+    if current and not cycle.current:
+        for old in session.exec(
+            select(Cycle).where(Cycle.county_id == cycle.county_id, Cycle.current.is_(True))  # type: ignore[attr-defined]
+        ):
+            old.current = False
+            touched.append(old)
+        cycle.current = True
+        changes["current"] = True
+    if assessment != cycle.assessment_date:
+        changes["assessment_date"] = [
+            d.isoformat() if d else None for d in (cycle.assessment_date, assessment)
+        ]
+        cycle.assessment_date = assessment
+    if changes:
+        stamp(session, *touched, cycle)
+        audit.record(
+            session,
+            "cycle.update",
+            user_id=by,
+            target_type="cycle",
+            target_id=cycle.id or "",
+            area_id=cycle.county_id,
+            detail={"via": "web", "name": cycle.name, **changes},
+        )
+    return changes

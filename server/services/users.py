@@ -97,6 +97,7 @@ def add_user(
         user_id=by,
         target_type="user",
         target_id=user.id or "",
+        area_id=area.id,
         detail={"via": via, "role": role, "area": area_code},
     )
     return user, pw
@@ -125,6 +126,7 @@ def set_password(
         user_id=by,
         target_type="user",
         target_id=user.id or "",
+        area_id=user.area_id,
         detail={"via": via, "devices_signed_out": revoked},
     )
     return pw
@@ -147,6 +149,7 @@ def set_active(
         user_id=by,
         target_type="user",
         target_id=user.id or "",
+        area_id=user.area_id,
         detail={"via": via, "devices_signed_out": revoked},
     )
     return user, revoked

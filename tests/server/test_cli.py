@@ -159,6 +159,7 @@ def test_serve_answers_over_real_http(demo_db):
     with LiveServer(env, demo_db / "serve.log") as srv:
         with urllib.request.urlopen(srv.url + "/healthz") as r:
             assert json.load(r)["status"] == "ok"
-        with urllib.request.urlopen(srv.url + "/") as r:
+        with urllib.request.urlopen(srv.url + "/") as r:  # anonymous: the login page
             page = r.read().decode()
-    assert "2020年度公共文化服务目标责任考核" in page and "梁山镇" in page
+            assert r.url.startswith(srv.url + "/login")
+    assert 'name="password"' in page and "梁山镇" not in page

@@ -124,6 +124,10 @@ def test_rollup_of_the_demo_2020_cycle(engine, demo):
 
 
 def test_home_page_shows_the_rollup(client, demo):
+    from tests.logins import web_login
+
+    assert "2020年度" not in client.get("/").text  # nothing without a login
+    assert web_login(client).status_code == 303
     r = client.get("/")
     assert r.status_code == 200
     assert "2020年度公共文化服务目标责任考核" in r.text and "城关街道" in r.text
