@@ -42,10 +42,13 @@ def test_no_route_blocks_the_event_loop(client, app, conflict, phones, monkeypat
     }
     phone, _ = phones
     called = []
+    # The table is built as the app starts, not on a request; a browser test earlier in the
+    # same run may leave Playwright's loop set on this thread, so it is read outside the guard.
+    table = route_table(app.state.settings)
     with loop_guard(monkeypatch) as blocked:
         assert web_login(client).status_code == 303
         csrf = csrf_of(client.get("/review/devices").text)
-        for route in route_table(app.state.settings):
+        for route in table:
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 path = _path(route, params)
                 if path.startswith("/api/"):
