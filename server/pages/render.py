@@ -9,6 +9,7 @@ tests, not in front of a supervisor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,21 @@ def build_environment() -> Environment:
     return env
 
 
+def _catalogued(say: Callable[..., str], key: str, code: str) -> str:
+    """A stored code (an audit action, a version note) in words where the catalog has them;
+    the code itself otherwise, so a code added later still shows rather than failing."""
+    return say(key) if i18n.has(key) else code
+
+
 def language_helpers(lang: str) -> dict[str, Any]:
     """What a template uses to speak one language: `_` for catalog keys, `L` for a
     template's bilingual labels (and stored pairs), `show` and `label` for record fields."""
+    say = i18n.translator(lang)
     return {
         "lang": lang,
-        "_": i18n.translator(lang),
+        "_": say,
+        "audit_action": lambda code: _catalogued(say, f"audit.action.{code}", code),
+        "version_note": lambda code: _catalogued(say, f"checklist.note.{code}", code),
         "L": partial(fmt.label_text, lang),
         "pick": partial(i18n.pick, lang),
         "show": partial(fmt.show, lang),

@@ -210,17 +210,17 @@ def test_create_user_reset_password_disable_and_revoke(client, two_counties, eng
         actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.target_id == str(uid)))]
     assert {"user.add", "user.passwd", "user.update", "user.disable"} <= set(actions)
     audit = client.get("/admin/audit", params={"action": "user.disable"})
-    assert '<td class="code">user.disable</td>' in audit.text
-    assert '<td class="code">user.add</td>' not in audit.text
+    assert "<td>停用用户</td>" in audit.text  # the action in words, not its code
+    assert "<td>新建用户</td>" not in audit.text
     by_area = client.get("/admin/audit", params={"area": "610424101", "action": "user.add"}).text
-    assert '<td class="code">user.add</td>' in by_area
+    assert "<td>新建用户</td>" in by_area
     other_town = client.get("/admin/audit", params={"area": "610424102", "action": "user.add"})
-    assert '<td class="code">user.add</td>' not in other_town.text
+    assert "<td>新建用户</td>" not in other_town.text
     by_user = client.get("/admin/audit", params={"user": "admin", "action": "user.passwd"}).text
-    assert '<td class="code">user.passwd</td>' in by_user
+    assert "<td>重设密码</td>" in by_user
     tomorrow = (date.today() + timedelta(days=2)).isoformat()
     later = client.get("/admin/audit", params={"since": tomorrow}).text
-    assert '<td class="code">user.' not in later
+    assert "<td>新建用户</td>" not in later and "<td>重设密码</td>" not in later
     assert client.get("/admin/audit", params={"area": "610425"}).status_code == 404
 
 

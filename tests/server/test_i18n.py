@@ -192,3 +192,20 @@ def assert_one_language(html: str, lang: str) -> None:
     foreign = ZH_WORDS if lang == "en" else EN_WORDS
     found = sorted(w for w in foreign if w in body)
     assert found == [], f"{lang} page shows the other language: {found[:5]}"
+
+
+def test_every_audit_action_has_words():
+    """The audit page shows actions in words: each action the code records is catalogued
+    (the page falls back to the code, so only this test notices a new one)."""
+    actions = set()
+    for path in (ROOT / "server").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", "") == "record"
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+            ):
+                actions.add(node.args[1].value)
+    assert len(actions) > 20
+    assert sorted(a for a in actions if f"audit.action.{a}" not in KEYS) == []
