@@ -14,17 +14,20 @@ def route_table(settings: Settings) -> list:
         api_blobs,
         api_review,
         api_sync,
+        desk,
         health,
         home,
         openapi,
         pwa,
         review,
+        static,
         web_auth,
     )
 
     return [
         *health.routes,
         *home.routes,
+        *desk.routes,
         *api_auth.routes,
         *api_sync.routes,
         *api_blobs.routes,
@@ -35,5 +38,6 @@ def route_table(settings: Settings) -> list:
         *admin_people.routes,
         *admin_places.routes,
         *admin_work.routes,
+        *static.routes(),
         *pwa.routes(settings),
     ]

@@ -1,5 +1,6 @@
-"""The landing page: coverage and ratings for an area the viewer chooses within their scope
-(services/area_choice.py). Nothing is shown without a login."""
+"""The overview (the director's desk): figures of an area the viewer chooses within their
+scope, for a cycle (`?area=CODE&cycle=ID`), each number linking to the list behind it.
+Nothing is shown without a login."""
 
 from __future__ import annotations
 
@@ -12,21 +13,22 @@ from server.db import session_scope
 from server.pages.guard import page
 from server.pages.render import render
 from server.services import area_choice
-from server.services.rollups import area_figures
+from server.services.overview import overview
+from server.services.plans import today
 from server.services.web_session import Viewer
 
 
 @page
 async def home(request: Request, who: Viewer) -> Response:
-    code = request.query_params.get("area")
+    qp = request.query_params
 
     def load() -> dict:
         with session_scope(request.app.state.engine) as db:
-            area = area_choice.chosen(db, who.scope, code)
+            area = area_choice.chosen(db, who.scope, qp.get("area"))
             return {
                 "area": area,
                 "choices": area_choice.choices(db, who.scope),
-                "counties": area_figures(db, area),
+                "view": overview(db, area, qp.get("cycle"), today()),
             }
 
     return render(request, "home.html", await run_in_threadpool(load), who=who)

@@ -58,7 +58,7 @@ def _media_type(path: Path) -> str:
     return TYPES.get(path.suffix) or guessed or "application/octet-stream"
 
 
-def _asset(path: Path, body: bytes) -> Asset:
+def make_asset(path: Path, body: bytes) -> Asset:
     digest = hashlib.sha256(body).hexdigest()
     gz = gzip.compress(body, 9, mtime=0) if path.suffix in COMPRESSIBLE else None
     return Asset(body, gz, _media_type(path), f'"{digest[:32]}"')
@@ -99,7 +99,7 @@ def build_assets(root: Path) -> dict[str, Asset]:
     for rel in shell_files(root):
         body = served(rel, (root / rel).read_bytes())
         url = MOUNT + rel.as_posix()
-        asset = _asset(rel, body)
+        asset = make_asset(rel, body)
         assets[url] = asset
         if rel.as_posix().startswith(NOT_PRECACHED):
             continue
@@ -114,8 +114,22 @@ def build_assets(root: Path) -> dict[str, Asset]:
         raise RuntimeError(f"pwa/sw.js lacks the marker {PRECACHE_MARKER!r}")
     listing = json.dumps(precache, separators=(",", ":"))
     sw = sw_src.replace(PRECACHE_MARKER, f"self.__PRECACHE__ = {listing};", 1)
-    assets[MOUNT + "sw.js"] = _asset(Path("sw.js"), sw.encode("utf-8"))
+    assets[MOUNT + "sw.js"] = make_asset(Path("sw.js"), sw.encode("utf-8"))
     return assets
+
+
+def respond(request: Request, asset: Asset, headers: dict[str, str]) -> Response:
+    """An in-memory file: 304 when the browser has it, gzipped when it may be, HEAD too."""
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(status_code=304, headers=headers)
+    body = asset.body
+    if asset.gz is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        body = asset.gz
+        headers["Content-Encoding"] = "gzip"
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(status_code=200, headers=headers, media_type=asset.media_type)
+    return Response(body, headers=headers, media_type=asset.media_type)
 
 
 def routes(settings=None) -> list:
@@ -138,16 +152,7 @@ def routes(settings=None) -> list:
             # Chrome on Android hides the phone's model from the user agent; with this the
             # login request carries it (Sec-CH-UA-Model), for the devices page.
             headers["Accept-CH"] = "Sec-CH-UA-Model"
-        if request.headers.get("if-none-match") == asset.etag:
-            return Response(status_code=304, headers=headers)
-        body = asset.body
-        if asset.gz is not None and "gzip" in request.headers.get("accept-encoding", ""):
-            body = asset.gz
-            headers["Content-Encoding"] = "gzip"
-        if request.method == "HEAD":
-            headers["Content-Length"] = str(len(body))
-            return Response(status_code=200, headers=headers, media_type=asset.media_type)
-        return Response(body, headers=headers, media_type=asset.media_type)
+        return respond(request, asset, headers)
 
     async def to_app(request: Request) -> Response:
         return RedirectResponse(MOUNT, status_code=308)

@@ -1,0 +1,379 @@
+"""The director's overview of an area in a cycle, read from the summaries.
+
+Why summaries: the page must answer in well under 100 ms for a province (20,000 points,
+200,000 inspections). Every figure here comes from `area_summary` / `area_item_summary`
+rows (kept in the writing transaction by services/summaries.py), from grouped counts over
+indexed columns (active points per township, open follow-ups, plans), or from
+`point_summary` grouped by inspector; no inspection row is read. Cities and provinces sum
+their counties' rows here, as the summaries' design says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case, distinct, func
+from sqlmodel import Session, select
+
+from server.domain.summary import RATING_CODES
+from server.domain.templates import Template, parse_template
+from server.models import (
+    Area,
+    AreaItemSummary,
+    AreaSummary,
+    Assignment,
+    Cycle,
+    FollowUp,
+    PointSummary,
+    ServicePoint,
+    User,
+)
+from server.services import cycle_choice
+from server.services.area_tree import AreaTree, area_tree
+from server.services.cycle_choice import CycleChoice
+from server.services.templates import active_version
+
+COUNTED = ("inspected", *RATING_CODES, "critical", "evidence_pending")
+_parsed: dict[int, Template] = {}  # template versions are immutable: parse each once
+
+
+@dataclass
+class Figures:
+    """What one area counts for in one cycle."""
+
+    points: int = 0  # active service points now
+    inspected: int = 0
+    good: int = 0
+    basic: int = 0
+    fail: int = 0
+    incomplete: int = 0
+    critical: int = 0  # points with a critical item not passed
+    evidence_pending: int = 0
+    followups_open: int = 0
+    followups_overdue: int = 0
+    has_data: bool = False
+
+    @property
+    def none(self) -> int:
+        """Active points without an inspection in the cycle (未检查)."""
+        return max(0, self.points - self.inspected)
+
+    @property
+    def coverage(self) -> float | None:
+        return self.inspected / self.points if self.points else None
+
+    @property
+    def compliance(self) -> float | None:
+        """达标率: inspected points rated 达标 or 基本达标 (every critical item passed)."""
+        return (self.good + self.basic) / self.inspected if self.inspected else None
+
+    def add_summary(self, row: AreaSummary) -> None:
+        for name in COUNTED:
+            setattr(self, name, getattr(self, name) + getattr(row, name))
+        self.has_data = True
+
+    def add(self, other: Figures) -> None:
+        for name in (*COUNTED, "points", "followups_open", "followups_overdue"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.has_data = self.has_data or other.has_data
+
+
+@dataclass
+class Row:
+    area: Area
+    now: Figures
+    before: Figures | None  # the previous cycle, when there is one
+    cycle: Cycle | None = None  # a county row's own cycle (its assessment date)
+
+    @property
+    def change(self) -> float | None:
+        """Change of the 达标率 since the previous cycle, in percentage points."""
+        if self.before is None or self.now.compliance is None or self.before.compliance is None:
+            return None
+        return (self.now.compliance - self.before.compliance) * 100
+
+
+@dataclass
+class ItemRate:
+    template_key: str
+    item_key: str
+    label: object  # a template Text, or None when the item left the template
+    critical: bool
+    passed: int
+    counted: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.passed / self.counted if self.counted else None
+
+    @property
+    def failing(self) -> int:
+        return self.counted - self.passed
+
+
+@dataclass
+class InspectorProgress:
+    user: User
+    planned: int = 0  # points planned for them in the cycle
+    planned_done: int = 0  # of those, inspected by anyone
+    inspected: int = 0  # points whose latest inspection is theirs
+
+
+@dataclass
+class Deadline:
+    county: Area
+    cycle: Cycle
+    days_left: int | None  # None: no assessment date set
+
+
+@dataclass
+class Overview:
+    area: Area
+    choice: CycleChoice
+    rows: list[Row]
+    total: Row
+    items: list[ItemRate]
+    inspectors: list[InspectorProgress]
+    deadlines: list[Deadline]
+    templates: dict[str, Template] = field(default_factory=dict)
+
+    @property
+    def critical_items(self) -> list[ItemRate]:
+        """Critical items not passed, most often first; one line per item key (a township
+        branch and a village point share keys, and the list behind it covers both)."""
+        merged: dict[str, ItemRate] = {}
+        for i in self.items:
+            if i.critical and i.failing:
+                if i.item_key in merged:
+                    m = merged[i.item_key]
+                    m.passed, m.counted = m.passed + i.passed, m.counted + i.counted
+                else:
+                    merged[i.item_key] = ItemRate(**vars(i))
+        return sorted(merged.values(), key=lambda i: (-i.failing, i.item_key))
+
+
+def overview(session: Session, area: Area, requested_cycle: str | None, today: date) -> Overview:
+    """Every figure of the overview of `area` (already checked to be in the viewer's scope)."""
+    tree = area_tree(session, area)
+    choice = cycle_choice.choose(session, tree.counties(), requested_cycle)
+    now = area_figures(session, tree, choice.ids, today)
+    before = area_figures(session, tree, choice.previous_ids, None) if choice.previous else {}
+    rows = [_row(tree, choice, a, now, before) for a in tree.rows()]
+    total = _row(tree, choice, area, now, before)
+    templates = _templates(session, tree, choice)
+    return Overview(
+        area=area,
+        choice=choice,
+        rows=rows,
+        total=total,
+        items=_items(session, tree, choice, templates),
+        inspectors=_inspectors(session, tree, choice),
+        deadlines=[
+            Deadline(
+                county,
+                choice.by_county[county.id],  # type: ignore[index]
+                (choice.by_county[county.id].assessment_date - today).days  # type: ignore[index, operator]
+                if choice.by_county[county.id].assessment_date  # type: ignore[index]
+                else None,
+            )
+            for county in tree.counties()
+            if county.id in choice.by_county
+        ],
+        templates=templates,
+    )
+
+
+def _row(tree: AreaTree, choice: CycleChoice, area: Area, now: dict, before: dict) -> Row:
+    county_id = tree.county_id_of(area) if area.level in ("county", "township") else None
+    cycle = choice.by_county.get(county_id) if area.level == "county" and county_id else None
+    prev = before.get(area.id) if before else None
+    return Row(area, now.get(area.id, Figures()), prev if prev and prev.has_data else None, cycle)
+
+
+def area_figures(
+    session: Session, tree: AreaTree, cycle_ids: list[int], today: date | None
+) -> dict[int, Figures]:
+    """Figures of every area in the tree for these cycles (one per county), summed upwards.
+    With `today`, also the active points and the open and overdue follow-ups (current facts,
+    not a past cycle's)."""
+    townships = tree.townships()
+    town_ids = [t.id for t in townships]
+    per_township: dict[int, Figures] = {t.id: Figures() for t in townships}  # type: ignore[misc]
+    per_county: dict[int, Figures] = {}
+    if cycle_ids:
+        wanted = [c.id for c in tree.counties()] + (
+            town_ids if tree.root.level in ("county", "township") else []
+        )
+        for row in session.exec(
+            select(AreaSummary).where(
+                AreaSummary.cycle_id.in_(cycle_ids),  # type: ignore[attr-defined]
+                AreaSummary.area_id.in_(wanted),  # type: ignore[attr-defined]
+            )
+        ):
+            if row.area_id in per_township:
+                per_township[row.area_id].add_summary(row)
+            else:
+                per_county.setdefault(row.area_id, Figures()).add_summary(row)
+    if today is not None and town_ids:
+        _add_points_and_followups(session, per_township, town_ids, today)
+    out: dict[int, Figures] = {}
+    for area in tree.areas.values():
+        out[area.id] = _sum(tree, area, per_township, per_county)  # type: ignore[index]
+    return out
+
+
+def _sum(
+    tree: AreaTree, area: Area, per_township: dict[int, Figures], per_county: dict[int, Figures]
+) -> Figures:
+    figures = Figures()
+    # ratings: a township's own row, else its counties' rows (each a whole county)
+    if area.level == "township":
+        figures.add(per_township.get(area.id, Figures()))  # type: ignore[arg-type]
+        return figures
+    for county in tree.below(area.id, "county"):  # type: ignore[arg-type]
+        figures.add(per_county.get(county.id, Figures()))  # type: ignore[arg-type]
+    # points and follow-ups: only townships carry them
+    for town in tree.below(area.id, "township"):  # type: ignore[arg-type]
+        t = per_township.get(town.id)  # type: ignore[arg-type]
+        if t is not None:
+            figures.points += t.points
+            figures.followups_open += t.followups_open
+            figures.followups_overdue += t.followups_overdue
+    return figures
+
+
+def _add_points_and_followups(
+    session: Session, per_township: dict[int, Figures], town_ids: list[int], today: date
+) -> None:
+    for township_id, n in session.exec(
+        select(ServicePoint.township_id, func.count())
+        .where(ServicePoint.active, ServicePoint.township_id.in_(town_ids))  # type: ignore[attr-defined]
+        .group_by(ServicePoint.township_id)
+    ):
+        per_township[township_id].points = n
+    overdue = func.sum(case((FollowUp.due_date < today, 1), else_=0))
+    for township_id, n, late in session.exec(
+        select(ServicePoint.township_id, func.count(), overdue)
+        .join(ServicePoint, ServicePoint.id == FollowUp.point_id)  # type: ignore[arg-type]
+        .where(FollowUp.status == "open", ServicePoint.township_id.in_(town_ids))  # type: ignore[attr-defined]
+        .group_by(ServicePoint.township_id)
+    ):
+        per_township[township_id].followups_open = n
+        per_township[township_id].followups_overdue = int(late or 0)
+
+
+def _templates(session: Session, tree: AreaTree, choice: CycleChoice) -> dict[str, Template]:
+    """The checklist each template key reads as here: the county's own version for one
+    county, the shipped default above (labels only: thresholds do not show)."""
+    county = tree.counties()[0].id if choice.single and tree.counties() else None
+    keys = session.exec(
+        select(AreaItemSummary.template_key)
+        .where(AreaItemSummary.cycle_id.in_(choice.ids))  # type: ignore[attr-defined]
+        .distinct()
+    ).all()
+    out = {}
+    for key in sorted(keys):
+        template = checklist(session, key, county)
+        if template is not None:
+            out[key] = template
+    return out
+
+
+def checklist(session: Session, key: str, county_id: int | None) -> Template | None:
+    """The checklist a template key reads as in a county (or the default), parsed once."""
+    version = active_version(session, key, county_id)
+    if version is None or version.id is None:
+        return None
+    if version.id not in _parsed:
+        _parsed[version.id] = parse_template(version.content)
+    return _parsed[version.id]
+
+
+def _items(
+    session: Session, tree: AreaTree, choice: CycleChoice, templates: dict[str, Template]
+) -> list[ItemRate]:
+    if not choice.ids:
+        return []
+    area_ids = [tree.root.id] if tree.root.level == "township" else [c.id for c in tree.counties()]
+    sums: dict[tuple[str, str], list[int]] = {}
+    for tpl, item, passed, counted in session.exec(
+        select(
+            AreaItemSummary.template_key,
+            AreaItemSummary.item_key,
+            func.sum(AreaItemSummary.passed),
+            func.sum(AreaItemSummary.counted),
+        )
+        .where(
+            AreaItemSummary.cycle_id.in_(choice.ids),  # type: ignore[attr-defined]
+            AreaItemSummary.area_id.in_(area_ids),  # type: ignore[attr-defined]
+        )
+        .group_by(AreaItemSummary.template_key, AreaItemSummary.item_key)
+    ):
+        sums[(tpl, item)] = [int(passed or 0), int(counted or 0)]
+    out = []
+    for tpl_key in sorted({k[0] for k in sums}):
+        template = templates.get(tpl_key)
+        order = [i.key for i in template.items] if template else []
+        keys = sorted(
+            (k for t, k in sums if t == tpl_key),
+            key=lambda k: (order.index(k) if k in order else len(order), k),
+        )
+        for key in keys:
+            item = next((i for i in template.items if i.key == key), None) if template else None
+            passed, counted = sums[(tpl_key, key)]
+            if counted:
+                out.append(
+                    ItemRate(
+                        tpl_key,
+                        key,
+                        item.label if item else None,
+                        bool(item and item.critical),
+                        passed,
+                        counted,
+                    )
+                )
+    return out
+
+
+def _inspectors(session: Session, tree: AreaTree, choice: CycleChoice) -> list[InspectorProgress]:
+    if not choice.ids:
+        return []
+    township = tree.root.id if tree.root.level == "township" else None
+    progress: dict[int, InspectorProgress] = {}
+
+    def slot(user_id: int) -> InspectorProgress:
+        return progress.setdefault(user_id, InspectorProgress(User()))
+
+    q = select(PointSummary.inspector_id, func.count()).where(
+        PointSummary.cycle_id.in_(choice.ids),  # type: ignore[attr-defined]
+        PointSummary.counted,
+    )
+    if township is not None:
+        q = q.where(PointSummary.township_id == township)
+    for user_id, n in session.exec(q.group_by(PointSummary.inspector_id)):
+        slot(user_id).inspected = n
+    done = func.count(distinct(PointSummary.point_id))
+    plans = (
+        select(Assignment.inspector_id, func.count(distinct(Assignment.point_id)), done)
+        .join(ServicePoint, ServicePoint.id == Assignment.point_id)  # type: ignore[arg-type]
+        .outerjoin(
+            PointSummary,
+            (PointSummary.point_id == Assignment.point_id)  # type: ignore[arg-type]
+            & (PointSummary.cycle_id == Assignment.cycle_id),
+        )
+        .where(
+            Assignment.cycle_id.in_(choice.ids),  # type: ignore[attr-defined]
+            Assignment.cancelled_at.is_(None),  # type: ignore[union-attr]
+        )
+    )
+    if township is not None:
+        plans = plans.where(ServicePoint.township_id == township)
+    for user_id, planned, planned_done in session.exec(plans.group_by(Assignment.inspector_id)):
+        slot(user_id).planned = planned
+        slot(user_id).planned_done = planned_done
+    if not progress:
+        return []
+    for user in session.exec(select(User).where(User.id.in_(list(progress)))):  # type: ignore[union-attr]
+        progress[user.id].user = user  # type: ignore[index]
+    return sorted(progress.values(), key=lambda p: (p.user.display_name, p.user.id or 0))

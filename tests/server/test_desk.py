@@ -1,0 +1,172 @@
+"""The director's desk (issue 9 parts 1 and 2): the overview agrees with the full roll-up,
+every number on it opens a list of exactly that many points, and an authorization matrix
+(anonymous, inspector, supervisor and admin, in and out of scope, two counties of one city)
+for every desk page and the map's GeoJSON."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from server.db import session_scope
+from server.domain.summary import RATING_CODES
+from server.models import Area, Cycle, ServicePoint
+from server.services.overview import overview
+from server.services.rollups import cycle_rollup
+from tests.logins import api_login, web_login
+from tests.server.test_i18n import assert_one_language
+from tests.server.test_summaries import World
+
+PAGES = ["/", "/points"]
+COUNT = re.compile(r"(?:共 |^)(\d+) ?(?:个服务点|service points?)", re.M)
+
+
+def _as(client, username):
+    client.cookies.clear()
+    assert web_login(client, username).status_code == 303
+    return client
+
+
+def _count(page: str) -> int:
+    m = re.search(r"<p>共 (\d+) 个服务点</p>", page)
+    assert m, page[:2000]
+    return int(m.group(1))
+
+
+@pytest.fixture
+def world(client, engine, demo, tmp_path):
+    """礼泉县 beside 乾县 (tests/server/counties.py), with inspections of both counties in
+    their 2026 cycles synced by the city's inspector."""
+    w = World(client, engine, tmp_path)
+    # cycle pick 1: 乾县's second cycle (2026) and 礼泉县's only one
+    w.push([("new", p, 1, True, p, 100 + p) for p in range(8)])
+    return w
+
+
+def test_overview_agrees_with_the_full_rollup(engine, demo):
+    with session_scope(engine) as s:
+        cycle = s.exec(select(Cycle).where(Cycle.year == 2020)).one()
+        county = s.get(Area, cycle.county_id)
+        view = overview(s, county, str(cycle.id), date(2020, 12, 1))
+        ref = cycle_rollup(s, cycle)
+    total = view.total.now
+    assert (total.points, total.inspected) == (
+        ref["county"]["active_points"],
+        ref["county"]["inspected_points"],
+    )
+    for rating in RATING_CODES:
+        assert getattr(total, rating) == ref["county"]["ratings"].get(rating, 0), rating
+    rows = {r.area.code: r.now for r in view.rows}
+    assert len(rows) == 16
+    for t in ref["townships"]:
+        assert (rows[t["code"]].points, rows[t["code"]].inspected) == (
+            t["active_points"],
+            t["inspected_points"],
+        )
+    items = {i.item_key: 0 for i in view.items}
+    for i in view.items:
+        items[i.item_key] += i.counted
+    assert items == {k: v["counted"] for k, v in ref["county"]["items"].items()}
+    assert view.choice.single and view.choice.selected == cycle.id
+
+
+def test_every_number_opens_a_list_of_that_many_points(office):
+    page = office.get("/").text
+    links = re.findall(r'<a href="(/points\?[^"]+)">(\d+)</a>', page)
+    assert len(links) > 60
+    assert any("rating=none" in href for href, _ in links)
+    assert any("item=" in href for href, _ in links)
+    assert any("critical=1" in href for href, _ in links)
+    for href, shown in sorted(set(links))[:80]:
+        listed = office.get(html.unescape(href))
+        assert listed.status_code == 200, href
+        assert _count(listed.text) == int(shown), href
+    followups = re.findall(r'<a href="(/followups\?[^"]+)">(\d+)</a>', page)
+    assert followups and all("status=" in h for h, _ in followups)
+
+
+def test_change_since_the_previous_cycle_and_days_left(office, engine, world):
+    with session_scope(engine, write=True) as s:
+        qian = s.exec(select(Area).where(Area.code == "610424")).one()
+        cycle = s.exec(select(Cycle).where(Cycle.year == 2026, Cycle.county_id == qian.id)).one()
+        cycle.assessment_date = date(2099, 1, 1)
+    page = office.get("/?area=610424").text
+    assert "2026年度公共文化服务目标责任考核" in page
+    assert "天后考核（2099-01-01）" in page
+    with session_scope(engine) as s:
+        view = overview(s, qian, None, date(2098, 12, 22))
+    assert view.choice.selected == cycle.id  # the latest cycle with inspections
+    assert view.deadlines[0].days_left == 10
+    assert view.choice.previous[qian.id].year == 2020
+    town = next(r for r in view.rows if r.area.code == "610424001")
+    assert town.before is not None and town.before.inspected == 3
+    assert town.change is not None
+    assert view.inspectors and view.inspectors[0].user.username == "city_inspector"
+
+
+def test_a_city_sees_its_counties_by_year(client, world):
+    _as(client, "city_supervisor")
+    page = client.get("/").text
+    assert "咸阳市" in page and "乾县" in page and "礼泉县" in page
+    assert '<option value="' in page and "2026 年度" in page
+    # drilling into a county passes that county's own cycle
+    m = re.search(r'href="/\?area=610425&amp;cycle=(\d+)"', page)
+    assert m, page
+    county_page = client.get(f"/?area=610425&cycle={m.group(1)}").text
+    assert "城关镇" in county_page and "史德镇" in county_page
+    assert "2026年度公共文化服务目标责任考核（礼泉）" in county_page
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_anonymous_and_inspectors_get_the_login_page_never_data(client, world, url):
+    client.cookies.clear()
+    r = client.get(url, params={"area": "610424"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    # an inspector cannot log in to the office pages, and a phone's token opens none
+    assert web_login(client, "inspector").status_code != 303
+    phone = api_login(client, "inspector", "d-9")
+    r = client.get(url, headers=phone, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize(
+    "who, asks, sees, never",
+    [
+        ("supervisor", "610424", "城关街道", "史德镇"),
+        ("admin", "610424", "城关街道", "史德镇"),
+        ("supervisor", "610425", "城关街道", "史德镇"),  # out of scope: their own county
+        ("lq_supervisor", "610424", "史德镇", "城关街道"),  # out of scope: their own county
+        ("lq_supervisor", "610425", "史德镇", "城关街道"),
+        ("city_supervisor", "610425", "史德镇", "城关街道"),
+    ],
+)
+@pytest.mark.parametrize("url", PAGES)
+def test_scope_decides_what_each_page_shows(client, world, who, asks, sees, never, url):
+    _as(client, who)
+    r = client.get(url, params={"area": asks})
+    assert r.status_code == 200
+    assert sees in r.text and never not in r.text
+
+
+def test_names_are_escaped(office, engine):
+    with session_scope(engine, write=True) as s:
+        town = s.exec(select(Area).where(Area.code == "610424101")).one()
+        town.name = "<script>alert(1)</script>镇"
+        point = s.exec(select(ServicePoint).where(ServicePoint.township_id == town.id)).first()
+        point.name = "<script>alert(2)</script>村"
+    for url in ("/", "/points?area=610424", "/points?area=610424&rating=none"):
+        page = office.get(url).text
+        assert "<script>alert" not in page, url
+        assert "&lt;script&gt;alert(" in page, url
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_desk_pages_speak_one_language(office, lang):
+    for url in (*PAGES, "/points?rating=fail", "/points?item=rules_posted"):
+        r = office.get(url, params={"lang": lang})
+        assert r.status_code == 200
+        assert_one_language(r.text, lang)
