@@ -137,6 +137,10 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_areas.register(sub, _open)
 
+    from server import cli_backup
+
+    cli_backup.register(sub)
+
     cy = sub.add_parser("cycle", help="assessment cycles").add_subparsers()
     ca = cy.add_parser("add", help="add an assessment cycle")
     ca.add_argument("name", help="e.g. 2027年度公共文化服务目标责任考核")
