@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Column, DateTime
 from sqlalchemy.types import TypeDecorator
 
+from server.clock import as_utc
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -24,16 +26,10 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return as_utc(value)
 
     def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
+        return as_utc(value)
 
 
 def tz_column(nullable: bool = True, index: bool = False) -> Column:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from server.clock import as_utc
 from server.domain.record_fields import item_of
 from server.domain.rules import DAYS, weekly_totals
 from server.domain.templates import Item, Template, Text
@@ -45,9 +46,7 @@ def local_time(value: datetime | str | None) -> str:
             value = datetime.fromisoformat(value)
         except ValueError:
             return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return as_utc(value).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def percent(ratio: float | None) -> str:

@@ -8,11 +8,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
 
+from server.clock import iso
 from server.db import session_scope
 from server.routes.api_common import (
     bad_request,
     caller_of,
-    iso,
     json_response,
     need_field,
     read_json,

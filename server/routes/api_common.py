@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -62,13 +61,6 @@ async def read_json(request: Request) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise bad_request("bad_json") from None
-
-
-def iso(dt: datetime | None) -> str | None:
-    """A stored time on the wire: ISO 8601 in UTC (SQLite hands back naive UTC values)."""
-    if dt is None:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
 
 
 def json_response(request: Request, body: Any, status: int = 200) -> Response:

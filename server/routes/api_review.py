@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.clock import iso
 from server.db import session_scope
 from server.errors import NotFound
 from server.routes.api_common import (
     bad_request,
-    iso,
     json_response,
     paging,
     read_json,

@@ -36,7 +36,7 @@ from server.models import Blob, Inspection
 from server.services.blobstore import blob_path, partial_lock, partial_path
 from server.services.inspections import evidence_arrived, missing_photos
 from server.services.photo_type import HEAD_BYTES, decided, sniff, sniff_file
-from server.services.sync_store import lock_writers
+from server.services.sync_write import lock_writers
 
 RANGE_RE = re.compile(r"^bytes (\d{1,15})-(\d{1,15})/(\d{1,15})$")
 LOCK_TRIES = 8  # a finishing upload usually lets go within this many tries

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from server.clock import parse_iso
 from server.db import session_scope
 from server.errors import Conflict
 from server.models import Inspection, InspectionRevision, SyncConflict
@@ -14,7 +15,7 @@ from server.services.changes import stamp
 from server.services.inspections import refresh_outcome
 from server.services.summaries import refresh_points
 from server.services.sync_pull import Serializer
-from server.services.sync_store import SERVER_CLOCK, SERVER_ONLY_FIELDS, lock_writers, parse_iso
+from server.services.sync_write import SERVER_CLOCK, SERVER_ONLY_FIELDS, lock_writers
 from sync.merge import resolve
 from sync.records import normalize
 

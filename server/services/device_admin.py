@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from server.clock import as_utc
 from server.domain.user_agent import DeviceLabel, describe, looks_like_user_agent
 from server.errors import NotFound
 from server.models import Device, User
@@ -49,9 +50,7 @@ def token_state(d: Device, now: datetime | None = None) -> tuple[str, datetime |
         return "revoked", d.revoked_at
     if not d.token_hash:
         return "none", None
-    expires = d.token_expires_at
-    if expires is not None and expires.tzinfo is None:  # SQLite drops the zone
-        expires = expires.replace(tzinfo=UTC)
+    expires = as_utc(d.token_expires_at)
     if expires is not None and expires < (now or datetime.now(UTC)):
         return "expired", expires
     return "active", expires

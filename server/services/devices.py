@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from server.clock import as_utc
 from server.domain.user_agent import looks_like_user_agent
 from server.errors import Unauthorized
 from server.models import Area, Device, RetiredToken, User
@@ -24,13 +25,6 @@ SEEN_EVERY = timedelta(minutes=10)  # last_seen_at is advisory; do not write on 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were written as UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def unauthorized(code: str) -> Unauthorized:
@@ -171,7 +165,7 @@ def authenticate(session: Session, header: str | None) -> Caller:
         raise unauthorized("token_invalid")
     if device.revoked_at is not None:
         raise unauthorized("token_revoked")
-    expires = _aware(device.token_expires_at)
+    expires = as_utc(device.token_expires_at)
     if expires is not None and expires < _now():
         raise unauthorized("token_expired")
     user = session.get(User, device.user_id)
@@ -179,7 +173,7 @@ def authenticate(session: Session, header: str | None) -> Caller:
         raise unauthorized("token_revoked")
     area = session.get(Area, user.area_id)
     assert area is not None
-    seen = _aware(device.last_seen_at)
+    seen = as_utc(device.last_seen_at)
     if seen is None or _now() - seen > SEEN_EVERY:
         device.last_seen_at = _now()
         session.add(device)

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlmodel import Session, select
 
+from server.clock import as_utc
+from server.db import chunked
 from server.errors import BadRequest, NotFound
 from server.models import Area, Assignment, Cycle, Inspection, ServicePoint, User
 from server.services import audit
@@ -70,18 +72,17 @@ def _visits(session: Session, point_ids: list[int], start: date, end: date) -> d
         return out
     lo = datetime.combine(start, datetime.min.time(), BEIJING).astimezone(UTC)
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), BEIJING).astimezone(UTC)
-    for i in range(0, len(point_ids), 500):
+    for part in chunked(point_ids):
         rows = session.exec(
             select(Inspection.point_id, Inspection.submitted_at).where(
-                Inspection.point_id.in_(point_ids[i : i + 500]),
+                Inspection.point_id.in_(part),
                 Inspection.status == "submitted",
                 Inspection.submitted_at >= lo,
                 Inspection.submitted_at < hi,
             )
         ).all()
         for point_id, at in rows:
-            at = at if at.tzinfo else at.replace(tzinfo=UTC)
-            out[point_id].append(at.astimezone(BEIJING).date())
+            out[point_id].append(as_utc(at).astimezone(BEIJING).date())
     return out
 
 

@@ -22,7 +22,7 @@ from server.services.areas import AreaError, add_area, rename_area
 from server.services.changes import stamp
 from server.services.point_import import ImportReport, import_points
 from server.services.summaries import refresh_points
-from server.services.sync_store import lock_writers
+from server.services.sync_write import lock_writers
 
 EDITABLE = ("name", "kind", "township", "lat", "lon", "manager_name", "manager_phone")
 _TOKEN = re.compile(r"^[0-9a-f]{64}$")

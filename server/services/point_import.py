@@ -26,7 +26,7 @@ from server.services.point_checks import check_names, check_place
 from server.services.problems import Problem
 from server.services.sheets import read_path, read_sheet, table
 from server.services.summaries import refresh_points
-from server.services.sync_store import lock_writers
+from server.services.sync_write import lock_writers
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "code": ("code", "编码", "服务点编码", "代码", "编号", "统计用区划代码", "村代码"),

@@ -14,13 +14,13 @@ recognised by its change number (`seq`: every change to an inspection is stamped
 is why callers refresh *after* stamping.
 
 The trap: two transactions reading the same old summary would both subtract it. Callers
-hold the writer lock (`sync_store.lock_writers`: PostgreSQL's advisory lock; SQLite has one
+hold the writer lock (`sync_write.lock_writers`: PostgreSQL's advisory lock; SQLite has one
 writer anyway), as every sync batch, resolution and photo completion already does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import Connection, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from server.db import chunked
 from server.domain.summary import Tally, point_facts
 from server.models import (
     Area,
@@ -40,18 +41,11 @@ from server.models import (
     TemplateVersion,
 )
 
-CHUNK = 500
 PS = PointSummary.__table__
 AS = AreaSummary.__table__
 AIS = AreaItemSummary.__table__
 INSP = Inspection.__table__
 _template_keys: dict[int, str] = {}
-
-
-def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    todo = sorted(values)
-    for start in range(0, len(todo), CHUNK):
-        yield todo[start : start + CHUNK]
 
 
 def refresh_points(session: Session, point_ids: Iterable[int]) -> None:
@@ -87,7 +81,7 @@ def refresh_points(session: Session, point_ids: Iterable[int]) -> None:
                     deltas.setdefault((summary.cycle_id, area), Tally()).add(summary, sign)
         if new is not None:
             fresh.append(vars(new))
-    for part in _chunks(todo):
+    for part in chunked(todo):
         conn.execute(delete(PS).where(tuple_(PS.c.point_id, PS.c.cycle_id).in_(part)))
     if fresh:
         conn.execute(PS.insert(), fresh)
@@ -101,7 +95,7 @@ def rebuild(session: Session) -> None:
     for table in (AIS, AS, PS):
         conn.execute(delete(table))
     ids = list(conn.execute(select(ServicePoint.__table__.c.id)).scalars())
-    for part in _chunks(ids):
+    for part in chunked(ids):
         refresh_points(session, part)
 
 
@@ -119,7 +113,7 @@ def _unchanged(have: Any, want: tuple[str, int] | None, point: Any) -> bool:
 def _points(conn: Connection, ids: set[int]) -> dict[int, SimpleNamespace]:
     p, a = ServicePoint.__table__, Area.__table__
     out = {}
-    for part in _chunks(ids):
+    for part in chunked(ids):
         q = select(p.c.id, p.c.active, p.c.township_id, a.c.parent_id).join(
             a, a.c.id == p.c.township_id
         )
@@ -134,7 +128,7 @@ def _latest(conn: Connection, ids: set[int]) -> dict[tuple[int, int], tuple[str,
     """(point, cycle) -> (id, seq) of its latest submitted inspection (by submitted_at, then
     id: the rule of `rollup.rollup_cycle`)."""
     best: dict[tuple[int, int], tuple[Any, str, int]] = {}
-    for part in _chunks(ids):
+    for part in chunked(ids):
         q = select(
             INSP.c.point_id, INSP.c.cycle_id, INSP.c.submitted_at, INSP.c.id, INSP.c.seq
         ).where(
@@ -152,7 +146,7 @@ def _latest(conn: Connection, ids: set[int]) -> dict[tuple[int, int], tuple[str,
 
 def _stored(conn: Connection, ids: set[int]) -> dict[tuple[int, int], Any]:
     out = {}
-    for part in _chunks(ids):
+    for part in chunked(ids):
         for row in conn.execute(select(PS).where(PS.c.point_id.in_(part))):
             out[(row.point_id, row.cycle_id)] = row
     return out
@@ -172,7 +166,7 @@ def _inspections(conn: Connection, ids: set[str]) -> dict[str, Any]:
         )
     ]
     out = {}
-    for part in _chunks(ids):
+    for part in chunked(ids):
         for row in conn.execute(select(*cols).where(INSP.c.id.in_(part))):
             out[row.id] = row
     return out

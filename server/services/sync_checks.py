@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from server.db import chunked
 from server.domain.rules import weekly_totals
 from server.models import ChecklistTemplate, Cycle, ServicePoint, TemplateVersion
 from server.services.inspections import template_for
 from sync.errors import Rejection
 
 MAX_TEXT = 4000
-CHUNK = 500  # values per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,7 @@ class Checker:
         self._items: dict[int, dict[str, Any]] = {}
 
     def prefetch(self, codes: Iterable[str]) -> None:
-        todo = sorted({c for c in codes if c not in self._points})
-        for start in range(0, len(todo), CHUNK):
-            part = todo[start : start + CHUNK]
+        for part in chunked({c for c in codes if c not in self._points}):
             rows = self.session.connection().execute(
                 select(
                     ServicePoint.code,

@@ -13,6 +13,7 @@ from datetime import UTC
 from sqlalchemy import func, text, tuple_
 from sqlmodel import Session, or_, select
 
+from server.db import chunked
 from server.models import (
     Area,
     Assignment,
@@ -27,8 +28,6 @@ from server.models import (
 )
 from server.services.scope import Scope
 from sync.messages import CHANGE_KINDS
-
-CHUNK = 500  # values per IN (...) list
 
 
 def parse_cursor(cursor: str | None, scope: Scope) -> int:
@@ -170,8 +169,7 @@ class Serializer:
         "inspector_id", "inspector", "evidence_complete"}. Points never inspected are
         absent."""
         out: dict[int, dict] = {}
-        todo = sorted(set(point_ids))
-        for start in range(0, len(todo), CHUNK):
+        for part in chunked(set(point_ids)):
             ranked = (
                 select(
                     Inspection.point_id,
@@ -189,7 +187,7 @@ class Serializer:
                     .label("n"),
                 )
                 .where(
-                    Inspection.point_id.in_(todo[start : start + CHUNK]),
+                    Inspection.point_id.in_(part),
                     Inspection.status == "submitted",
                     Inspection.submitted_at.is_not(None),
                 )

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from server.db import session_scope
+from server.db import chunked, session_scope
 from server.models import Blob, Inspection
 from server.services.devices import Caller
 from server.services.scope import scope_of
-from server.services.sync_checks import CHUNK
 from server.services.sync_pull import make_cursor, parse_cursor, pull
 from server.services.sync_store import apply_batch
 from sync.messages import SyncRequest, SyncResponse
@@ -70,12 +69,8 @@ def missing_blobs(session: Session, user_id: int) -> list[str]:
         named = list(dict.fromkeys(p["sha256"] for photos in rows for p in (photos or [])))
         named = [s for s in named if s not in seen]
         seen.update(named)
-        # In slices: a bound on SQL variables per query, and PostgreSQL's driver prepares a
-        # short query much faster than one with thousands of parameters.
-        shas = sorted(named)
         done: set[str] = set()
-        for start in range(0, len(shas), CHUNK):
-            part = shas[start : start + CHUNK]
+        for part in chunked(named):
             done.update(
                 session.exec(
                     select(Blob.sha256).where(

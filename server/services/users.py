@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from server.clock import as_utc
 from server.errors import BadRequest, Conflict, NotFound
 from server.i18n import normalize_lang
 from server.models import ROLES, Area, Device, User
@@ -200,7 +201,5 @@ def listed(session: Session, area_code: str | None = None) -> list[UserRow]:
     out = []
     for user, area in rows:
         live, seen = stats.get(user.id, (0, None))
-        if seen is not None and seen.tzinfo is None:
-            seen = seen.replace(tzinfo=UTC)
-        out.append(UserRow(user, area, live, seen))
+        out.append(UserRow(user, area, live, as_utc(seen)))
     return out

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-import server.services.sync_store as store
+import server.services.sync_batch as store
 from server.db import session_scope
 from server.domain.templates import load_builtin_templates
 from server.models import (

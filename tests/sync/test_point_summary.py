@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-import server.services.sync_store as store
+import server.services.sync_batch as store
 from server.db import session_scope
 from server.models import Cycle, FollowUp, Inspection, ServicePoint, User
 from server.services.changes import stamp

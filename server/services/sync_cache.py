@@ -1,0 +1,169 @@
+"""What a sync batch reads, loaded once: stored acks, the records and the snapshots of their
+current revisions, the photos held, and per point its submitted inspections and open
+follow-ups.
+
+Why up front: a batch of 500 ops read row by row would make thousands of round trips while
+holding the writer lock. `prefetch` reads each table with a few `IN (...)` queries; anything
+an op needs that was not prefetched (the careful path prefetches nothing) is loaded on the
+miss, so the cache is never wrong, only sometimes slower. A key is marked "absent" before
+its query runs, so a row that does not exist is looked up once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import tuple_
+from sqlmodel import Session, select
+
+from server.db import chunked
+from server.models import Blob, FollowUp, Inspection, InspectionRevision, SyncOp
+from server.services.scope import Scope
+from server.services.sync_checks import Checker, Resolved
+from sync.apply import StoredAck
+from sync.messages import Ack, BadOp, Op
+
+INSP = Inspection.__table__
+FOLLOW = FollowUp.__table__
+
+
+class PointState:
+    """What the follow-up rule and the point's summary need of one point: when its submitted
+    inspections were submitted, its open follow-ups by item, and the row staged to give the
+    point a new change sequence number."""
+
+    __slots__ = ("open", "row", "submitted")
+
+    def __init__(self, point_id: int) -> None:
+        self.submitted: dict[str, datetime] = {}
+        self.open: dict[str, Any] = {}
+        self.row = SimpleNamespace(id=point_id, seq=0)
+
+
+class BatchCache:
+    """One request's reads. Rows are SimpleNamespaces the batch then edits in place."""
+
+    def __init__(self, session: Session, scope: Scope) -> None:
+        self.session = session
+        self.checker = Checker(session, scope.subtree)
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop everything read (after a savepoint rollback the cache may be ahead of the
+        database)."""
+        self.acks: dict[str, StoredAck | None] = {}
+        self.rows: dict[str, SimpleNamespace | None] = {}
+        self.in_db: set[str] = set()
+        self.snaps: dict[tuple[str, int], dict | None] = {}
+        self.blobs: dict[str, bool] = {}
+        self.points: dict[int, PointState] = {}
+        self.resolved: dict[str, Resolved] = {}
+
+    def prefetch(self, ops: Sequence[Op | BadOp]) -> None:
+        good = [op for op in ops if isinstance(op, Op)]
+        self.load_acks({op.op_id for op in ops} | {o.base_op_id for o in good if o.base_op_id})
+        self.load_rows({op.record_id for op in ops if op.record_id})
+        self.checker.prefetch(op.data["point_code"] for op in good)
+        self.load_blobs({p["sha256"] for op in good for p in op.data.get("photos") or []})
+        point_ids = {r.point_id for r in self.rows.values() if r is not None}
+        for op in good:
+            point = self.checker.point(op.data["point_code"])
+            if point is not None:
+                point_ids.add(point.id)
+        self.load_points(point_ids)
+
+    def load_acks(self, op_ids: set[str]) -> None:
+        todo = {k for k in op_ids if k not in self.acks}
+        conn = self.session.connection()
+        t = SyncOp.__table__
+        for part in chunked(todo):
+            self.acks.update(dict.fromkeys(part))
+            rows = conn.execute(
+                select(t.c.op_id, t.c.ack, t.c.body_hash, t.c.user_id).where(t.c.op_id.in_(part))
+            )
+            for op_id, ack, digest, user_id in rows:
+                self.acks[op_id] = StoredAck(Ack.from_json(ack), digest, user_id)
+
+    def load_rows(self, record_ids: set[str]) -> None:
+        todo = {k for k in record_ids if k not in self.rows}
+        conn = self.session.connection()
+        current: list[tuple[str, int]] = []
+        for part in chunked(todo):
+            self.rows.update(dict.fromkeys(part))
+            for row in conn.execute(select(INSP).where(INSP.c.id.in_(part))):
+                self.rows[row.id] = SimpleNamespace(**row._mapping)
+                self.in_db.add(row.id)
+                current.append((row.id, row.rev))
+        self.load_snaps(current)
+
+    def load_snaps(self, keys: list[tuple[str, int]]) -> None:
+        todo = [k for k in keys if k not in self.snaps]
+        conn = self.session.connection()
+        t = InspectionRevision.__table__
+        for part in chunked(todo):
+            self.snaps.update(dict.fromkeys(part))
+            rows = conn.execute(
+                select(t.c.inspection_id, t.c.rev, t.c.data).where(
+                    tuple_(t.c.inspection_id, t.c.rev).in_(part)
+                )
+            )
+            for rid, rev, data in rows:
+                self.snaps[(rid, rev)] = data
+
+    def load_blobs(self, shas: set[str]) -> None:
+        todo = {k for k in shas if k not in self.blobs}
+        conn = self.session.connection()
+        t = Blob.__table__
+        for part in chunked(todo):
+            self.blobs.update(dict.fromkeys(part, False))
+            rows = conn.execute(
+                select(t.c.sha256).where(t.c.sha256.in_(part), t.c.complete.is_(True))
+            )
+            for (sha,) in rows:
+                self.blobs[sha] = True
+
+    def load_points(self, point_ids: set[int]) -> None:
+        todo = {k for k in point_ids if k not in self.points}
+        conn = self.session.connection()
+        for part in chunked(todo):
+            for pid in part:
+                self.points[pid] = PointState(pid)
+            rows = conn.execute(
+                select(INSP.c.point_id, INSP.c.id, INSP.c.submitted_at).where(
+                    INSP.c.point_id.in_(part),
+                    INSP.c.status == "submitted",
+                    INSP.c.submitted_at.is_not(None),
+                )
+            )
+            for pid, iid, at in rows:
+                self.points[pid].submitted[iid] = at
+            rows = conn.execute(
+                select(FOLLOW)
+                .where(FOLLOW.c.point_id.in_(part), FOLLOW.c.status == "open")
+                .order_by(FOLLOW.c.id)
+            )
+            for row in rows:
+                self.points[row.point_id].open[row.item_key] = SimpleNamespace(**row._mapping)
+
+    def row(self, record_id: str) -> SimpleNamespace | None:
+        if record_id not in self.rows:
+            self.load_rows({record_id})
+        return self.rows[record_id]
+
+    def point(self, point_id: int) -> PointState:
+        if point_id not in self.points:
+            self.load_points({point_id})
+        return self.points[point_id]
+
+    def ack(self, op_id: str) -> StoredAck | None:
+        if op_id not in self.acks:
+            self.load_acks({op_id})
+        return self.acks[op_id]
+
+    def snapshot(self, record_id: str, rev: int) -> dict | None:
+        if (record_id, rev) not in self.snaps:
+            self.load_snaps([(record_id, rev)])
+        return self.snaps[(record_id, rev)]
