@@ -134,8 +134,7 @@ def respond(request: Request, asset: Asset, headers: dict[str, str]) -> Response
 
 def routes(settings=None) -> list:
     """Routes serving the field app. The shell is read and hashed here, once."""
-    root = Path(getattr(settings, "pwa_dir", "") or pwa_dir())
-    assets = build_assets(root)
+    assets = build_assets(pwa_dir())
 
     async def serve(request: Request) -> Response:
         path = request.url.path
