@@ -9,8 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
-
 from server import i18n
 from server.errors import AppError
 from server.services import audit
@@ -254,17 +252,10 @@ def cmd_user_add(args) -> int:
             password=args.password,
             lang=args.user_lang,
         )
-        area_name = _area_name(session, user.area_id)
+        area_name = users.area_name(session, user)
     role = say(f"role.{args.role}")
     print(say("cli.user_added", username=args.username, role=role, area=area_name, password=pw))
     return 0
-
-
-def _area_name(session, area_id: int) -> str:
-    from server.models import Area
-
-    area = session.get(Area, area_id)
-    return area.name if area else ""
 
 
 def cmd_user_passwd(args) -> int:
@@ -452,23 +443,14 @@ def cmd_template_params(args) -> int:
 
 
 def cmd_template_list(args) -> int:
-    from server.models import Area, ChecklistTemplate, TemplateVersion
+    from server.services.templates import catalogue
 
     _, scope = _open(args, write=False)
     with scope as session:
-        areas = {a.id: a for a in session.exec(select(Area))}
-        for tpl in session.exec(select(ChecklistTemplate).order_by(ChecklistTemplate.key)):
-            versions = session.exec(
-                select(TemplateVersion)
-                .where(TemplateVersion.template_id == tpl.id)
-                .order_by(TemplateVersion.version)
-            ).all()
+        for tpl, versions in catalogue(session):
             print(f"{tpl.key}  {tpl.name_zh}")
-            for v in versions:
-                if v.county_id in areas:
-                    where = f"{areas[v.county_id].code} {areas[v.county_id].name}"
-                else:
-                    where = say("cli.template_default")
+            for v, county in versions:
+                where = f"{county.code} {county.name}" if county else say("cli.template_default")
                 print(f"  v{v.version}  {where}  {v.created_at:%Y-%m-%d}  {v.note}")
     return 0
 

@@ -118,3 +118,20 @@ def install_shipped(session: Session) -> list[TemplateVersion]:
         if created:
             added.append(version)
     return added
+
+
+def catalogue(
+    session: Session,
+) -> list[tuple[ChecklistTemplate, list[tuple[TemplateVersion, Area | None]]]]:
+    """Every template with its versions in order, each with the county it is pinned to
+    (None: the default everywhere). What `xunjian template list` prints."""
+    areas = {a.id: a for a in session.exec(select(Area))}
+    out = []
+    for tpl in session.exec(select(ChecklistTemplate).order_by(ChecklistTemplate.key)):
+        versions = session.exec(
+            select(TemplateVersion)
+            .where(TemplateVersion.template_id == tpl.id)
+            .order_by(TemplateVersion.version)  # type: ignore[arg-type]
+        ).all()
+        out.append((tpl, [(v, areas.get(v.county_id)) for v in versions]))  # type: ignore[arg-type]
+    return out

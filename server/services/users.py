@@ -203,3 +203,9 @@ def listed(session: Session, area_code: str | None = None) -> list[UserRow]:
         live, seen = stats.get(user.id, (0, None))
         out.append(UserRow(user, area, live, as_utc(seen)))
     return out
+
+
+def area_name(session: Session, user: User) -> str:
+    """The name of the area a user works in ("" if it is gone)."""
+    area = session.get(Area, user.area_id)
+    return area.name if area else ""
