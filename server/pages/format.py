@@ -18,7 +18,7 @@ from server.domain.record_fields import item_of
 from server.domain.rules import DAYS, weekly_totals
 from server.domain.templates import Item, Template, Text
 from server.domain.user_agent import DeviceLabel
-from server.i18n import pick, text
+from server.i18n import has, pick, text
 
 # China keeps one time zone and no daylight saving: the office reads Beijing time.
 BEIJING = timezone(timedelta(hours=8), "UTC+8")
@@ -161,6 +161,34 @@ def show(lang: str, template: Template | None, path: str, value: Any) -> Shown:
         return _answer(lang, item, value) if item is not None else _raw(value)
     except (TypeError, ValueError, KeyError, AttributeError):
         return _raw(value)
+
+
+def reason(lang: str, template: Template | None, key: str, outcome: dict | None) -> str:
+    """Why an item failed, as the field app says it (`rule.<code>`), its parameters shown
+    in the reader's language: option keys by their labels, days by their names."""
+    if not outcome:
+        return ""
+    code = str(outcome.get("code") or "")
+    params = outcome.get("params") if isinstance(outcome.get("params"), dict) else {}
+    item = item_of(template, "answers." + key)
+    shown: dict[str, Any] = {}
+    for name, value in (params or {}).items():
+        if name == "missing" and isinstance(value, list) and item is not None:
+            opts = {o.key: o.label for o in item.options}
+            shown[name] = [label_text(lang, opts[v]) if v in opts else str(v) for v in value]
+        elif name == "day" and value in DAYS:
+            shown[name] = text(lang, f"day.{value}")
+        elif name == "item" and isinstance(value, str):
+            shown[name] = label(lang, template, "answers." + value)
+        elif isinstance(value, bool):
+            shown[name] = text(lang, "value.yes" if value else "value.no")
+        elif isinstance(value, int | float):
+            shown[name] = number(value)
+        else:
+            shown[name] = value
+    if code and has(f"rule.{code}"):
+        return text(lang, f"rule.{code}", **shown)
+    return code  # a county's own rule code, shown as written
 
 
 def pretty_json(value: Any) -> str:

@@ -75,6 +75,7 @@ def language_helpers(lang: str) -> dict[str, Any]:
         "show": partial(fmt.show, lang),
         "label": partial(fmt.label, lang),
         "device_label": partial(fmt.device_label, lang),
+        "reason": partial(fmt.reason, lang),
         "other_langs": [(code, i18n.LANG_NAMES[code]) for code in i18n.LANGS if code != lang],
     }
 

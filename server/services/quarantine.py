@@ -34,6 +34,7 @@ def listed(
     scope: Scope,
     *,
     code: str | None = None,
+    point_code: str | None = None,
     offset: int = 0,
     limit: int = 100,
     newest_first: bool = False,
@@ -47,6 +48,8 @@ def listed(
     q = _visible(q, scope)
     if code:
         q = q.where(Quarantine.code == code)
+    if point_code:
+        q = q.where(Quarantine.point_code == point_code)
     if newest_first:
         q = q.order_by(
             Quarantine.created_at.desc(),  # type: ignore[attr-defined]
