@@ -152,7 +152,11 @@ class Context {
 
 const out = (status, code, params) => ({ status, code, params });
 
-/** Evaluate one item of `template` by key: {status: pass|fail|missing|na, code, params}. */
+/**
+ * Evaluate one item of `template` by key: {status: pass|fail|missing|na, code, params}.
+ * "missing" is not inspected: a required item left blank, or a rule that needs a blank
+ * required item ("needs_item"). Neither can fail.
+ */
 export function evaluateItem(template, key, answers, photos) {
   const ctx = new Context(template, answers, photos);
   return itemResult(ctx, ctx.items.get(key));
@@ -176,6 +180,8 @@ function itemResult(ctx, item) {
   if (r.state === "invalid") return out("fail", r.code, r.params);
   let params = {};
   if (item.rule !== undefined && item.rule !== null) {
+    const blank = blankDependency(ctx, item.rule, item);
+    if (blank !== null) return out("missing", "needs_item", { item: blank });
     const [ok, code, p] = evalRule(ctx, item.rule, item);
     if (!ok) return out("fail", code, p);
     params = p;
@@ -184,6 +190,20 @@ function itemResult(ctx, item) {
   const need = item.evidence ? item.evidence.photos : 0;
   if (have < need) return out("fail", "photos_short", { have, need });
   return out("pass", "ok", params);
+}
+
+// The first required item, other than `item`, that the rule reads and that was left blank.
+function blankDependency(ctx, rule, item) {
+  const children = rule.all || rule.any || (has(rule, "not") ? [rule.not] : []);
+  for (const child of children) {
+    const found = blankDependency(ctx, child, item);
+    if (found !== null) return found;
+  }
+  if (!has(rule, "op") || !has(rule, "item") || rule.item === item.key || rule.op === "photos") {
+    return null;
+  }
+  const target = ctx.items.get(rule.item);
+  return target.required === true && ctx.read(target).state === "none" ? rule.item : null;
 }
 
 function coded(rule, res) {
@@ -226,6 +246,9 @@ function leaf(ctx, rule, target) {
   }
   const r = ctx.read(target);
   if (r.state === "invalid") return [false, r.code, { ...r.params }];
+  if (r.state === "none" && has(rule, "if_blank")) {
+    return rule.if_blank === "pass" ? [true, "ok", {}] : [false, "missing_answer", {}];
+  }
   if (op === "nonempty") {
     const v = r.value;
     const full =
@@ -292,17 +315,22 @@ function regex(pattern) {
   return regexCache.get(pattern);
 }
 
-/** 达标 good / 基本达标 basic / 不达标 fail; the twin of server/domain/rating.py. */
+/**
+ * 达标 good / 基本达标 basic / 不达标 fail / 未完成 incomplete; the twin of rating.py. A
+ * critical item failing decides fail; else a required item left blank makes it incomplete.
+ */
 export function rate(template, results) {
   const criticalFailed = [];
+  const notInspected = [];
   let passed = 0;
   let scored = 0;
   let otherPassed = 0;
   let otherScored = 0;
   for (const item of templateItems(template)) {
-    if (item.scored === false) continue;
     const status = results[item.key].status;
-    if (item.critical === true && status !== "pass") criticalFailed.push(item.key);
+    if (status === "missing") notInspected.push(item.key);
+    if (item.scored === false) continue;
+    if (item.critical === true && status !== "pass" && status !== "missing") criticalFailed.push(item.key);
     if (status === "na") continue;
     scored += 1;
     if (status === "pass") passed += 1;
@@ -314,10 +342,12 @@ export function rate(template, results) {
   const ratio = template.rating ? template.rating.good_ratio : 0.8;
   let code = "basic";
   if (criticalFailed.length) code = "fail";
+  else if (notInspected.length) code = "incomplete";
   else if (otherScored === 0 || otherPassed / otherScored >= ratio) code = "good";
   return {
     code,
     critical_failed: criticalFailed,
+    not_inspected: notInspected,
     passed,
     scored,
     other_passed: otherPassed,

@@ -1,8 +1,11 @@
-"""Point rating: 达标 (good) / 基本达标 (basic) / 不达标 (fail), per standards.md.
+"""Point rating: 达标 (good) / 基本达标 (basic) / 不达标 (fail) / 未完成 (incomplete).
 
-Critical items decide fail; the share of other scored items that pass decides good vs
-basic. An unanswered optional item ("na") is left out of the share, while an unanswered
-required item ("missing") counts as not passing, so leaving a field blank never helps.
+An unfinished checklist is not a failing library (architecture.md, "Not inspected"): a
+required item left blank ("missing") was not inspected, so it cannot fail the point. A
+critical item answered and failing decides 不达标 whatever else is blank (that much is
+known); otherwise any required item not inspected makes the inspection 未完成, and the
+rating names those items. Only a complete inspection gets 达标 or 基本达标, decided by the
+share of other scored items that pass (an unanswered optional item, "na", is left out).
 """
 
 from __future__ import annotations
@@ -15,18 +18,22 @@ from server.domain.templates import Template
 def rate(template: Template, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Rate item results from `rules.evaluate`.
 
-    Returns {"code": "good"|"basic"|"fail", "critical_failed": [keys, template order],
+    Returns {"code": "good"|"basic"|"fail"|"incomplete", "critical_failed": [critical keys
+    answered and failing, template order], "not_inspected": [keys left blank, template order],
     "passed", "scored"} (all scored items that count: pass/fail/missing, not na) and
     "other_passed", "other_scored" (the same for non-critical items: the good_ratio basis).
     With no non-critical item counted the ratio test holds vacuously.
     """
     critical_failed: list[str] = []
+    not_inspected: list[str] = []
     passed = scored = other_passed = other_scored = 0
     for item in template.items:
+        status = results[item.key]["status"]
+        if status == "missing":
+            not_inspected.append(item.key)
         if not item.scored:
             continue
-        status = results[item.key]["status"]
-        if item.critical and status != "pass":
+        if item.critical and status not in ("pass", "missing"):
             critical_failed.append(item.key)
         if status == "na":
             continue
@@ -37,6 +44,8 @@ def rate(template: Template, results: dict[str, dict[str, Any]]) -> dict[str, An
             other_passed += status == "pass"
     if critical_failed:
         code = "fail"
+    elif not_inspected:
+        code = "incomplete"
     # Division, not passed >= ratio * scored: 0.7 * 10 is 7.000000000000001 in doubles.
     elif other_scored == 0 or other_passed / other_scored >= template.good_ratio:
         code = "good"
@@ -45,6 +54,7 @@ def rate(template: Template, results: dict[str, dict[str, Any]]) -> dict[str, An
     return {
         "code": code,
         "critical_failed": critical_failed,
+        "not_inspected": not_inspected,
         "passed": passed,
         "scored": scored,
         "other_passed": other_passed,

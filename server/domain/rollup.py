@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-RATINGS = ("good", "basic", "fail")
+# "incomplete" (未完成) is counted beside the ratings, never as one of them: a checklist left
+# unfinished says nothing about the library (architecture.md, "Not inspected").
+RATINGS = ("good", "basic", "fail", "incomplete")
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,9 @@ def rollup_cycle(
     Returns {"county": summary, "townships": [summary + "code", "name"; by code],
     "points": [one row per active point], "unknown_point_inspections": [ids]}, where a
     summary is {"active_points", "inspected_points", "coverage" (0..1, 4 decimals; 0.0
-    without active points), "ratings": {good, basic, fail}, "items": {key: {"passed",
-    "counted", "rate"}} (na not counted), "critical_failures": [...], "never_inspected":
-    [...], "template_versions": {version: count}}.
+    without active points), "ratings": {good, basic, fail, incomplete}, "items": {key:
+    {"passed", "counted", "rate"}} (na and not inspected not counted), "critical_failures":
+    [...], "never_inspected": [...], "template_versions": {version: count}}.
     """
     all_points = list(points)
     known = {p.code for p in all_points}
@@ -132,7 +134,7 @@ def _summary(points: list[PointRow], chosen: dict[str, InspectionRow]) -> dict[s
         version = str(insp.template_version)
         versions[version] = versions.get(version, 0) + 1
         for key, res in result["items"].items():
-            if res["status"] == "na":
+            if res["status"] in ("na", "missing"):
                 continue
             stat = items.setdefault(key, {"passed": 0, "counted": 0})
             stat["counted"] += 1

@@ -83,7 +83,7 @@ def check_rule(
     if op not in _RULE_FIELDS:
         errors.append(f"{where}: unknown op {op!r}")
         return
-    unknown_fields(rule, {"op", "item", "code", *_RULE_FIELDS[op]}, where, errors)
+    unknown_fields(rule, {"op", "item", "code", "if_blank", *_RULE_FIELDS[op]}, where, errors)
     target = item
     if "item" in rule:
         found = raw_items.get(rule["item"]) if isinstance(rule["item"], str) else None
@@ -91,6 +91,7 @@ def check_rule(
             errors.append(f"{where}: unknown item {rule['item']!r}")
             return
         target = found
+    _check_if_blank(rule, item, target, where, errors)
     ttype = target.get("type")
     if ttype not in ITEM_TYPES:
         return  # the item's own type error is already reported
@@ -144,6 +145,31 @@ def check_rule(
             errors.append(f"{where}: weekly_hours needs min_hours or min_days")
     elif op == "photos":
         amount("min", whole=True)
+
+
+def _check_if_blank(
+    rule: dict[str, Any],
+    item: dict[str, Any],
+    target: dict[str, Any],
+    where: str,
+    errors: list[str],
+) -> None:
+    """A rule that reads another, optional item must say what that item's blank means: left
+    unsaid, a blank the inspector was allowed to leave would silently fail this item. A
+    required item's blank needs no word: the item is then not inspected ("needs_item")."""
+    # photos counts pictures and nonempty is about the blank itself: both say what it means
+    other = "item" in rule and target is not item and rule["op"] not in ("photos", "nonempty")
+    optional = target.get("required") is not True
+    if "if_blank" in rule:
+        if rule["if_blank"] not in ("pass", "fail"):
+            errors.append(f"{where}: if_blank must be 'pass' or 'fail', got {rule['if_blank']!r}")
+        elif not (other and optional):
+            errors.append(f"{where}: if_blank is only for a rule reading another, optional item")
+    elif other and optional:
+        errors.append(
+            f"{where}: reads optional item '{target.get('key')}': make it required or "
+            "say what its blank means (if_blank: 'pass' or 'fail')"
+        )
 
 
 def _check_value(v: Any, ttype: str, option_keys: set[Any], where: str, errors: list[str]) -> None:

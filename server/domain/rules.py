@@ -151,7 +151,11 @@ class _Context:
 
 
 def evaluate_item(template: Template, key: str, answers: Any, photos: Any) -> dict[str, Any]:
-    """Evaluate one item: {"status": pass|fail|missing|na, "code", "params"}."""
+    """Evaluate one item: {"status": pass|fail|missing|na, "code", "params"}.
+
+    "missing" means not inspected: a required item left blank, or an answered item whose
+    rule needs another required item that was left blank ("needs_item"). Neither can fail.
+    """
     return _evaluate_item(_Context(template, answers, photos), template.item(key))
 
 
@@ -176,6 +180,9 @@ def _evaluate_item(ctx: _Context, item: Item) -> dict[str, Any]:
         return _out("fail", r.code, r.params or {})
     params: dict[str, Any] = {}
     if item.rule is not None:
+        blank = _blank_dependency(ctx, item.rule, item)
+        if blank is not None:
+            return _out("missing", "needs_item", {"item": blank})
         ok, code, params = _rule(ctx, item.rule, item)
         if not ok:
             return _out("fail", code, params)
@@ -183,6 +190,20 @@ def _evaluate_item(ctx: _Context, item: Item) -> dict[str, Any]:
     if have < item.evidence_photos:
         return _out("fail", "photos_short", {"have": have, "need": item.evidence_photos})
     return _out("pass", "ok", params)
+
+
+def _blank_dependency(ctx: _Context, rule: dict[str, Any], item: Item) -> str | None:
+    """The first required item, other than `item`, that the rule reads and that was left
+    blank: the verdict waits for it (an optional one declares `if_blank` instead)."""
+    for child in rule.get("all") or rule.get("any") or ([rule["not"]] if "not" in rule else []):
+        found = _blank_dependency(ctx, child, item)
+        if found is not None:
+            return found
+    key = rule.get("item")
+    if "op" not in rule or key is None or key == item.key or rule["op"] == "photos":
+        return None
+    target = ctx.items[key]
+    return key if target.required and ctx.read(target).state == "none" else None
 
 
 def _out(status: str, code: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +251,9 @@ def _leaf(ctx: _Context, rule: dict[str, Any], target: Item) -> Result:
     r = ctx.read(target)
     if r.state == "invalid":
         return (False, r.code, dict(r.params or {}))
+    if r.state == "none" and "if_blank" in rule:
+        # an optional item another rule reads: the template says what its blank means
+        return (True, "ok", {}) if rule["if_blank"] == "pass" else (False, "missing_answer", {})
     if op == "nonempty":
         v = r.value
         full = r.state == "ok" and (

@@ -17,7 +17,8 @@ from typing import Any
 # inspected ones. Unknown codes are refused (a new rating needs a new column).
 RATING_CODES = ("good", "basic", "fail", "incomplete")
 COUNTERS = ("inspected", *RATING_CODES, "critical", "evidence_pending")
-# Item outcomes kept per point: the statuses that count in a pass rate (na never does).
+# Item outcomes kept per point. Pass rates count p and f; m (not inspected) is kept to be
+# shown, never counted (Tally.add), and na is not kept at all.
 COUNTED = {"pass": "p", "fail": "f", "missing": "m"}
 
 
@@ -62,6 +63,8 @@ class Tally:
         c["critical"] += sign * bool(summary.critical_failed)
         c["evidence_pending"] += sign * (not summary.evidence_complete)
         for key, status in summary.items.items():
+            if status == "m":
+                continue  # not inspected: neither passed nor failed, out of the pass rate
             stat = self.items.setdefault((summary.template_key, key), [0, 0])
             stat[0] += sign * (status == "p")
             stat[1] += sign

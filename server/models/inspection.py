@@ -34,7 +34,8 @@ class Inspection(SQLModel, table=True):
     field_hlc: dict = Field(default_factory=dict, sa_column=json_column(False))
     # Cached evaluation from server.domain.rules.evaluate; None for drafts.
     result: dict | None = Field(default=None, sa_column=json_column())
-    rating: str | None = Field(default=None, max_length=8, index=True)
+    # "incomplete" (未完成) is 10 letters: 16 leaves room, as in point_summary.rating
+    rating: str | None = Field(default=None, max_length=16, index=True)
     evidence_complete: bool = False
     seq: int = Field(default=0, index=True)
 

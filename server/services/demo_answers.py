@@ -66,7 +66,9 @@ def answers_for(content: dict, quality: float, rng: random.Random, photos: dict[
         if value is not None:
             answers[key] = value
         wanted = max(item.get("evidence", {}).get("photos", 0), 1 if item["type"] == "photo" else 0)
-        if wanted and (passing or rng.random() < 0.5):
+        # A photo item without its photo was not inspected (rating 未完成), not failed: the
+        # demo's inspectors take it; a missing evidence photo is a failure they do make.
+        if wanted and (passing or item["type"] == "photo" or rng.random() < 0.5):
             pool = photos.get(PHOTO_KIND.get(key, "shelves"), []) or [
                 s for v in photos.values() for s in v
             ]
@@ -98,6 +100,9 @@ def _value(item: dict, leaves: list[dict], params: dict, passing: bool, rng):
         return FULL_WEEK if passing else SHORT_WEEK
     if kind == "text":
         if any(leaf.get("op") == "matches" for leaf in leaves):
-            return "1" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9))
-        return rng.choice(["王建国", "李秀英", "张卫东", "刘海燕"]) if passing else ""
+            digits = 9 if passing else 5  # a failing phone is one written down wrong
+            tail = "".join(rng.choice("0123456789") for _ in range(digits))
+            return "1" + rng.choice("3589") + tail
+        # a blank is not a failure but an item not inspected: the demo's inspectors answer
+        return rng.choice(["王建国", "李秀英", "张卫东", "刘海燕"])
     return None

@@ -190,7 +190,8 @@ def apply_outcome(inspection: Any, facts: OutcomeFacts) -> None:
 
 def _sync_follow_ups(inspection: Any, result: dict, template, facts: OutcomeFacts) -> None:
     """Only the point's latest submitted inspection speaks for it: an older one that arrives
-    late, or is edited afterwards, must not reopen what a later visit closed."""
+    late, or is edited afterwards, must not reopen what a later visit closed. An item left
+    blank neither opens nor closes a follow-up (architecture.md, "Not inspected")."""
     if inspection.submitted_at is None or facts.later_submitted(inspection):
         return
     open_items = facts.open_follow_ups(inspection.point_id)
@@ -205,7 +206,8 @@ def _sync_follow_ups(inspection: Any, result: dict, template, facts: OutcomeFact
                 follow.status, follow.closed_by = "closed", inspection.id
                 follow.closed_at = inspection.submitted_at
                 changed.append(follow)
-        elif outcome["status"] in {"fail", "missing"} and follow is None:
+        elif outcome["status"] == "fail" and follow is None:
+            # only a failing answer: an item not inspected ("missing") says nothing to fix
             changed.append(
                 facts.new_follow_up(
                     point_id=inspection.point_id,

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from server.domain.rating import rate
 from server.domain.templates import parse_template
 
-ORDER = {"fail": 0, "basic": 1, "good": 2}
+ORDER = {"fail": 0, "incomplete": 1, "basic": 1, "good": 2}
 
 
 def template(n_other, *, ratio=0.8, critical=1):
@@ -36,8 +36,8 @@ def results(statuses):
         (["pass"] * 3 + ["fail"] * 2, "basic"),
         (["pass"] * 4 + ["na"], "good"),  # na left out
         (["pass"] * 3 + ["fail", "na"], "basic"),  # 75%
-        (["pass"] * 4 + ["missing"], "good"),  # missing counts as not passing
-        (["pass"] * 3 + ["missing"] * 2, "basic"),
+        (["pass"] * 4 + ["missing"], "incomplete"),  # not inspected: no verdict on the share
+        (["pass"] * 3 + ["missing"] * 2, "incomplete"),
         (["na"] * 5, "good"),  # nothing counted among the others
     ],
 )
@@ -46,7 +46,7 @@ def test_ratio_boundaries(others, code):
     assert rate(template(5), results(statuses))["code"] == code
 
 
-@pytest.mark.parametrize("critical", ["fail", "missing", "na"])
+@pytest.mark.parametrize("critical", ["fail", "na"])
 def test_any_critical_not_passing_fails(critical):
     statuses = {"c0": critical, **{f"o{i}": "pass" for i in range(5)}}
     out = rate(template(5), results(statuses))
@@ -54,12 +54,24 @@ def test_any_critical_not_passing_fails(critical):
     assert out["critical_failed"] == ["c0"]
 
 
+def test_a_critical_item_left_blank_is_incomplete_not_fail():
+    statuses = {"c0": "missing", **{f"o{i}": "pass" for i in range(5)}}
+    out = rate(template(5), results(statuses))
+    assert (out["code"], out["critical_failed"], out["not_inspected"]) == ("incomplete", [], ["c0"])
+
+
+def test_a_critical_failure_decides_fail_even_with_items_left_blank():
+    statuses = {"c0": "fail", "o0": "missing", **{f"o{i}": "pass" for i in range(1, 5)}}
+    out = rate(template(5), results(statuses))
+    assert (out["code"], out["critical_failed"], out["not_inspected"]) == ("fail", ["c0"], ["o0"])
+
+
 def test_counts():
     statuses = {"c0": "pass", "o0": "pass", "o1": "fail", "o2": "na", "o3": "missing", "o4": "pass"}
     out = rate(template(5), results(statuses))
     assert out == {
-        "code": "basic", "critical_failed": [], "passed": 3, "scored": 5,
-        "other_passed": 2, "other_scored": 4,
+        "code": "incomplete", "critical_failed": [], "not_inspected": ["o3"],
+        "passed": 3, "scored": 5, "other_passed": 2, "other_scored": 4,
     }  # fmt: skip
 
 
@@ -76,10 +88,11 @@ def test_rating_is_monotone(others, critical, data):
     """Turning a failing non-critical item into a pass never lowers the rating."""
     t = template(len(others))
     statuses = {"c0": critical, **{f"o{i}": s for i, s in enumerate(others)}}
-    failing = [f"o{i}" for i, s in enumerate(others) if s in ("fail", "missing")]
+    failing = [f"o{i}" for i, s in enumerate(others) if s == "fail"]
     if not failing:
         return
     key = data.draw(st.sampled_from(failing))
     before = rate(t, results(statuses))["code"]
     after = rate(t, results({**statuses, key: "pass"}))["code"]
     assert ORDER[after] >= ORDER[before]
+    assert (before == "incomplete") == (critical != "fail" and "missing" in statuses.values())

@@ -49,7 +49,7 @@ def test_coverage_ratings_and_never_inspected():
     assert county["active_points"] == 4
     assert county["inspected_points"] == 3
     assert county["coverage"] == 0.75
-    assert county["ratings"] == {"good": 2, "basic": 1, "fail": 0}
+    assert county["ratings"] == {"good": 2, "basic": 1, "fail": 0, "incomplete": 0}
     assert county["never_inspected"] == [
         {"code": "610424112203", "name": "五星村", "township_code": "610424112"}
     ]
@@ -71,7 +71,7 @@ def test_latest_submitted_inspection_counts():
             insp("3", code, "2024-12-01T09:00:00+08:00", None, status="draft"),  # ignored
         ],
     )
-    assert out["county"]["ratings"] == {"good": 1, "basic": 0, "fail": 0}
+    assert out["county"]["ratings"] == {"good": 1, "basic": 0, "fail": 0, "incomplete": 0}
     assert out["county"]["critical_failures"] == []
     assert out["points"][0]["inspection_id"] == "2"
 
@@ -122,21 +122,23 @@ def test_no_points():
     assert out["townships"] == []
 
 
-def test_item_pass_rates_skip_na_and_count_missing():
+def test_item_pass_rates_skip_na_and_not_inspected():
+    """An item left blank was not inspected: it neither passes nor fails in the pass rate."""
     pts = POINTS[:3]
     out = rollup_cycle(
         pts,
         [
             insp("1", pts[0].code, "2024-10-15T09:00:00", result("good", {"a": "pass", "b": "na"})),
-            insp("2", pts[1].code, "2024-10-15T09:00:00", result("fail", {"a": "missing"})),
+            insp("2", pts[1].code, "2024-10-15T09:00:00", result("incomplete", {"a": "missing"})),
             insp(
                 "3", pts[2].code, "2024-10-15T09:00:00", result("good", {"a": "fail", "b": "pass"})
             ),
         ],
     )
     items = out["county"]["items"]
-    assert items["a"] == {"passed": 1, "counted": 3, "rate": 0.3333}
+    assert items["a"] == {"passed": 1, "counted": 2, "rate": 0.5}
     assert items["b"] == {"passed": 1, "counted": 1, "rate": 1.0}
+    assert out["county"]["ratings"] == {"good": 2, "basic": 0, "fail": 0, "incomplete": 1}
 
 
 def test_real_evaluations_with_missing_answers_and_a_version_change():
@@ -166,12 +168,14 @@ def test_real_evaluations_with_missing_answers_and_a_version_change():
     county = out["county"]
     assert county["template_versions"] == {"1": 1, "2": 2}
     assert county["items"]["seats"] == {"passed": 1, "counted": 1, "rate": 1.0}
-    assert county["items"]["book_volumes"] == {"passed": 1, "counted": 3, "rate": 0.3333}
+    assert county["items"]["book_volumes"] == {"passed": 1, "counted": 2, "rate": 0.5}
     assert "loans_12m" not in county["items"]  # optional and never answered: na throughout
     failures = {(f["point_code"], f["item"], f["code"]) for f in county["critical_failures"]}
     assert (pts[1].code, "book_volumes", "below_min") in failures
-    assert (pts[2].code, "manager", "missing_answer") in failures
+    assert pts[2].code not in {f[0] for f in failures}  # nothing answered: nothing failed
     bv = next(f for f in county["critical_failures"] if f["point_code"] == pts[1].code
               and f["item"] == "book_volumes")  # fmt: skip
     assert bv["params"] == {"value": 1200, "min": 1500}
-    assert county["ratings"]["fail"] == 3  # every inspection misses some critical answer
+    # the first two leave a critical item blank (not inspected), the third answers nothing;
+    # only the second one's 1200 books is a known critical failure
+    assert county["ratings"] == {"good": 0, "basic": 0, "fail": 1, "incomplete": 2}

@@ -129,3 +129,44 @@ def test_a_point_inspected_today_says_so_before_another_starts(pw, phone, quiet_
         assert "您今天" in page.inner_text(".today")
     finally:
         p.close()
+
+
+def test_an_unfinished_checklist_is_rated_incomplete_and_opens_no_follow_up(
+    pw, phone, quiet_server, tmp_path
+):
+    """仍然提交 with most items blank: the panel says 未完成 and that blanks open nothing; the
+    server keeps it as incomplete, with one 限期整改 for the one failing answer only."""
+    (code, name) = _free_points(quiet_server)[3]
+    p = Phone(pw, tmp_path / "incomplete", phone, quiet_server)
+    page = p.launch()
+    try:
+        p.goto()
+        p.login()
+        open_point(page, name)
+        start_inspection(page)
+        page.fill("#item-area_m2 input", "30")
+        page.fill("#item-seats input", "2")  # below 8: the one failing answer
+        assert "暂评：未完成" in page.inner_text(".sticky")
+        page.click("button:has-text('提交检查')")
+        panel = page.locator(PANEL)
+        assert panel.locator(".tag").inner_text() == "未完成"
+        text = panel.inner_text()
+        assert "没有填的项目记为“未检查”，不开整改单" in text
+        assert "1 个不合格项" in text and "单独计数" in text
+        p.shot("35-form-review-incomplete")
+        panel.locator("button:has-text('仍然提交')").click()
+        page.wait_for_selector("h2:has-text('待同步')")
+        _sync_now(page)
+        rows = quiet_server.query(
+            "SELECT i.id, i.rating FROM inspection i JOIN service_point p ON p.id = i.point_id "
+            "WHERE p.code = ? AND i.status = 'submitted' "
+            "AND i.cycle_id = (SELECT id FROM cycle WHERE current)",
+            (code,),
+        )
+        assert [r[1] for r in rows] == ["incomplete"]
+        opened = quiet_server.query(
+            "SELECT item_key FROM follow_up WHERE opened_by = ?", (rows[0][0],)
+        )
+        assert opened == [("seats",)]
+    finally:
+        p.close()

@@ -66,6 +66,7 @@ def test_demo_holds_qian_county(demo_db):
         assert len(submitted) >= 40
         assert all(i.result and i.rating in {"good", "basic", "fail"} for i in submitted)
         assert {i.rating for i in submitted} == {"good", "basic", "fail"}
+        assert not any(i.result["rating"]["not_inspected"] for i in submitted)
         assert all(i.evidence_complete for i in submitted)
         follow = s.exec(select(FollowUp)).all()
         assert any(f.status == "open" for f in follow)

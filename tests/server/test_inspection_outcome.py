@@ -70,6 +70,37 @@ def test_failed_item_opens_a_follow_up_and_a_later_pass_closes_it(engine, demo):
         assert follow[0].status == "closed" and follow[0].closed_by == second.id
 
 
+def test_items_left_blank_open_no_follow_up_and_rate_incomplete(engine, demo):
+    """仍然提交 with most of the checklist blank: the blanks were not inspected, so they open
+    no 限期整改 and do not close an open one; the one failing answer opens its own; the point
+    is 未完成 with the blanks listed, and the roll-up counts it apart from the ratings."""
+    with session_scope(engine, write=True) as s:
+        model = _good_answers(s)
+        point = s.get(ServicePoint, model.point_id)
+        version = active_version(s, "village_point", None)
+        first = _new(
+            s, point, version, dict(model.answers, seats=2), model.photos,
+            datetime(2026, 10, 1, tzinfo=UTC),
+        )  # fmt: skip
+        assert first.rating in ("good", "basic")
+        kept = {"reading_room", "book_volumes", "area_m2"}
+        answers = {k: v for k, v in model.answers.items() if k in kept}
+        answers["area_m2"] = 5  # the one thing found wrong
+        photos = [p for p in model.photos if p["item"] in kept]
+        second = _new(s, point, version, answers, photos, datetime(2026, 10, 20, tzinfo=UTC))
+        assert second.rating == "incomplete"
+        blank = second.result["rating"]["not_inspected"]
+        assert "seats" in blank and "free_service" in blank and len(blank) >= 15
+        opened = s.exec(select(FollowUp).where(FollowUp.opened_by == second.id)).all()
+        assert [f.item_key for f in opened] == ["area_m2"]
+        seats = s.exec(select(FollowUp).where(FollowUp.opened_by == first.id)).one()
+        assert (seats.item_key, seats.status) == ("seats", "open")  # not closed by a blank
+        cycle = s.exec(select(Cycle).where(Cycle.year == 2026)).one()
+        county = cycle_rollup(s, cycle)["county"]
+    assert county["ratings"]["incomplete"] == 1 and county["inspected_points"] == 1
+    assert "seats" not in county["items"]  # not inspected: out of the pass rate
+
+
 def test_evidence_pending_until_every_photo_arrives(engine, demo):
     with session_scope(engine, write=True) as s:
         model = _good_answers(s)

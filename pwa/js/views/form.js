@@ -70,6 +70,7 @@ function evaluate() {
     const odd = f.warnings.find((w) => w.item === key);
     el.textContent = (res.status === 'pass' ? t('status.pass')
       : res.status === 'na' ? t('status.na')
+        : res.code === 'needs_item' ? reasonText(key, res)
         : res.status === 'missing' && flagged ? t('status.required')
           : `${t(`status.${res.status}`)}${res.status === 'fail' ? t('sep') + reasonText(key, res) : ''}`)
       + (odd ? ` · ${reason(odd)}` : '');
