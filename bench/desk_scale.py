@@ -332,9 +332,18 @@ def measure(
             .scalars()
             .all()
         )
+        town = towns[len(towns) // 2]
+        pt, it = ServicePoint.__table__, Inspection.__table__
+        point_id, point = s.execute(
+            select(pt.c.id, pt.c.code).where(pt.c.code.like(town + "%")).order_by(pt.c.code)
+        ).first()
+        insp_id, photos = s.execute(
+            select(it.c.id, it.c.photos)
+            .where(it.c.point_id == point_id)
+            .order_by(it.c.submitted_at.desc())
+        ).first()
     engine.dispose()
     assert county is not None
-    town = towns[len(towns) // 2]
     settings = Settings.from_env(
         env={}, database_url=url, data_dir=str(data_dir), secret_key="bench-secret-key-desk-scale"
     )
@@ -345,6 +354,8 @@ def measure(
         ("prov_admin", "map data (province)", "/map/data.geojson"),
         ("prov_admin", "township page", f"/area/{town}"),
         (f"sup_{county}", "county page", f"/area/{county}"),
+        ("prov_admin", "point page", f"/point/{point}"),
+        ("prov_admin", "inspection page", f"/inspection/{insp_id}"),
     ]
     out = []
     app = create_app(settings)
@@ -376,7 +387,34 @@ def measure(
                 f"  {name:22} {path:40} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  (n={len(times)})",
                 flush=True,
             )
+    if photos:
+        out.append(_photo_scope(url, photos[-1]["sha256"], f"sup_{county}", runs))
     return out
+
+
+def _photo_scope(url: str, sha: str, username: str, runs: int):
+    """The scope check behind /photo/{sha}: is the photo listed by an inspection in the
+    viewer's subtree? (The bench's photo hashes are made up; one is marked complete.)"""
+    from server.models import Blob
+    from server.services.photo_view import photo_in_scope
+    from server.services.scope import scope_of
+
+    engine = make_engine(url)
+    with session_scope(engine, write=True) as s:
+        if s.get(Blob, sha) is None:
+            s.add(Blob(sha256=sha, size=1, received=1, complete=True))
+    with session_scope(engine) as s:
+        user = s.execute(select(User).where(User.username == username)).scalar_one()
+        scope = scope_of(s, user)
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            assert photo_in_scope(s, scope, sha)
+            times.append((time.perf_counter() - t) * 1000)
+    engine.dispose()
+    p50, p95 = statistics.median(times), _pct(times, 95)
+    print(f"  {'photo scope check':22} {'(service call)':40} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms")
+    return ("photo scope check", "(service)", 200, p50, p95)
 
 
 def _pg_url() -> str:

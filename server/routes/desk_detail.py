@@ -25,24 +25,18 @@ PHOTO_HEADERS = {
 }
 
 
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
-
-
 @page
 async def area(request: Request, who: Viewer) -> Response:
     code = request.path_params["code"]
-    cycle_id = _int(request.query_params.get("cycle"))
+    cycle = request.query_params.get("cycle")
 
     def load() -> area_detail.AreaView:
         with session_scope(request.app.state.engine) as db:
-            return area_detail.area_view(db, who.scope, code, cycle_id)
+            return area_detail.area_view(db, who.scope, code, cycle)
 
     view = await run_in_threadpool(load)
-    return render(request, "desk/area.html", {"v": view}, who=who)
+    context = {"v": view, "area": view.area, "choice": view.choice}
+    return render(request, "desk/area.html", context, who=who)
 
 
 @page

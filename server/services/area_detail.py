@@ -29,6 +29,8 @@ from server.models import (
     ServicePoint,
     User,
 )
+from server.services import cycle_choice
+from server.services.cycle_choice import CycleChoice
 from server.services.inspections import template_for
 from server.services.plans import today
 from server.services.scope import Scope
@@ -101,8 +103,8 @@ class ChildRow:
 class AreaView:
     area: Area
     parents: list[Area]  # from the top of the viewer's tree down to the area's parent
-    cycles: list[Cycle]  # the county's cycles, newest first (empty above a county)
-    cycle: Cycle | None
+    choice: CycleChoice  # the cycles (a county's) or years (above a county) to choose from
+    cycle: Cycle | None  # a township's or county's chosen cycle (None above a county)
     figures: Figures
     points: list[PointRow] = field(default_factory=list)
     children: list[ChildRow] = field(default_factory=list)
@@ -130,56 +132,26 @@ def county_of(session: Session, area: Area) -> Area | None:
     return None
 
 
-def county_cycles(session: Session, county_id: int) -> list[Cycle]:
-    q = select(Cycle).where(Cycle.county_id == county_id)
-    return list(session.exec(q.order_by(Cycle.year.desc(), Cycle.id.desc())))  # type: ignore[attr-defined]
-
-
-def pick_cycle(
-    session: Session, county_id: int, cycles: list[Cycle], wanted: int | None
-) -> Cycle | None:
-    """The cycle asked for when it is this county's; else the newest with inspections; else
-    the current one; else the newest."""
-    if not cycles:
-        return None
-    for c in cycles:
-        if c.id == wanted:
-            return c
-    with_data = set(
-        session.exec(
-            select(AreaSummary.cycle_id).where(
-                AreaSummary.area_id == county_id,
-                AreaSummary.cycle_id.in_([c.id for c in cycles]),  # type: ignore[attr-defined]
-                AreaSummary.inspected > 0,
-            )
-        )
-    )
-    return (
-        next((c for c in cycles if c.id in with_data), None)
-        or next((c for c in cycles if c.current), None)
-        or cycles[0]
-    )
-
-
-def area_view(session: Session, scope: Scope, code: str, cycle_id: int | None) -> AreaView:
-    """A township with its points, or a county (city, province) with the areas below it."""
+def area_view(session: Session, scope: Scope, code: str, cycle: str | None) -> AreaView:
+    """A township with its points, or a county (city, province) with the areas below it,
+    in the cycle `?cycle=` names (services/cycle_choice.py: the overview's rule)."""
     area = area_in_scope(session, scope, code)
     parents = parents_in_scope(session, scope, area)
     county = county_of(session, area)
     if county is None:
-        return _above_county(session, scope, area, parents)
-    cycles = county_cycles(session, county.id)  # type: ignore[arg-type]
-    cycle = pick_cycle(session, county.id, cycles, cycle_id)  # type: ignore[arg-type]
-    view = AreaView(area, parents, cycles, cycle, Figures())
+        return _above_county(session, scope, area, parents, cycle)
+    choice = cycle_choice.choose(session, [county], cycle)
+    chosen = choice.by_county.get(county.id)  # type: ignore[arg-type]
+    view = AreaView(area, parents, choice, chosen, Figures())
     if area.level == "township":
-        view.points = _point_rows(session, area, cycle, view.today)
+        view.points = _point_rows(session, area, chosen, view.today)
         _township_figures(session, view)
     else:
         townships = list(
             session.exec(select(Area).where(Area.parent_id == area.id).order_by(Area.code))
         )
         view.children = _child_rows(
-            session, townships, {t.id: cycle for t in townships}, view.today
+            session, townships, {t.id: chosen for t in townships}, view.today
         )
         for row in view.children:
             _add(view.figures, row.figures)
@@ -363,8 +335,10 @@ def _child_rows(
     return rows
 
 
-def _above_county(session: Session, scope: Scope, area: Area, parents: list[Area]) -> AreaView:
-    """A city or province: each county below it, in the county's own chosen cycle."""
+def _above_county(
+    session: Session, scope: Scope, area: Area, parents: list[Area], cycle: str | None
+) -> AreaView:
+    """A city or province: each county below it, in its own cycle of the chosen year."""
     ids, frontier = {area.id}, [area.id]
     while frontier:
         frontier = list(session.exec(select(Area.id).where(Area.parent_id.in_(frontier))))  # type: ignore[union-attr]
@@ -376,11 +350,9 @@ def _above_county(session: Session, scope: Scope, area: Area, parents: list[Area
             .order_by(Area.code)
         )
     )
-    cycles = {
-        c.id: pick_cycle(session, c.id, county_cycles(session, c.id), None)  # type: ignore[arg-type]
-        for c in counties
-    }
-    view = AreaView(area, parents, [], None, Figures())
+    choice = cycle_choice.choose(session, counties, cycle)
+    view = AreaView(area, parents, choice, None, Figures())
+    cycles: dict[Any, Cycle | None] = {c.id: choice.by_county.get(c.id) for c in counties}  # type: ignore[arg-type]
     view.children = _child_rows(session, counties, cycles, view.today)
     for row in view.children:
         _add(view.figures, row.figures)
