@@ -449,8 +449,8 @@ def main() -> None:
                 (tmp / "desk.db").unlink(missing_ok=True)
         else:
             url = PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DB if args.reuse else _pg_url()
+        upgrade(url)  # with --reuse: brings kept data to the head (a new index, say)
         if not args.reuse:
-            upgrade(url)
             build(url, args.points, args.townships, args.counties, args.inspections)
         measure(url, tmp / "data", args.runs, args.warm)
         print(f"  load average: {os.getloadavg()}", flush=True)

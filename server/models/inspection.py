@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from server.models._base import json_column, tz_column, utcnow
@@ -42,6 +43,8 @@ class Inspection(SQLModel, table=True):
 
 class FollowUp(SQLModel, table=True):
     __tablename__ = "follow_up"
+    # a point's open follow-ups, read by the township and point pages (migration 0008)
+    __table_args__ = (Index("ix_follow_up_point_status", "point_id", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     point_id: int = Field(foreign_key="service_point.id", index=True)
