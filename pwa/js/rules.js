@@ -122,7 +122,11 @@ class Context {
     let ok = false;
     const t = item.type;
     if (t === "number") {
-      ok = typeof v === "number" && Number.isFinite(v) && v >= 0;
+      ok = typeof v === "number" && Number.isFinite(v);
+      if (ok && v < 0) return { state: "invalid", code: "negative", params: {} };
+      if (ok && item.integer === true && !Number.isInteger(v)) {
+        return { state: "invalid", code: "not_integer", params: {} };
+      }
     } else if (t === "yesno") {
       ok = typeof v === "boolean";
     } else if (t === "choice") {
@@ -162,12 +166,25 @@ export function evaluateItem(template, key, answers, photos) {
   return itemResult(ctx, ctx.items.get(key));
 }
 
-/** Evaluate a whole inspection: {items: {key: result}, rating: {...}} as rules.evaluate. */
+/** Evaluate a whole inspection: {items, rating, warnings} as rules.evaluate. */
 export function evaluateInspection(template, answers, photos) {
   const ctx = new Context(template, answers, photos);
   const items = {};
   for (const item of templateItems(template)) items[item.key] = itemResult(ctx, item);
-  return { items, rating: rate(template, items) };
+  return { items, rating: rate(template, items), warnings: warnings(ctx) };
+}
+
+// Values to check before submitting (a typo like 99999999 seats), never a failure.
+function warnings(ctx) {
+  const found = [];
+  for (const item of templateItems(ctx.template)) {
+    if (typeof item.plausible_max !== "number") continue;
+    const r = ctx.read(item);
+    if (r.state === "ok" && r.value > item.plausible_max) {
+      found.push({ item: item.key, code: "implausible", params: { value: r.value, max: item.plausible_max } });
+    }
+  }
+  return found;
 }
 
 function itemResult(ctx, item) {

@@ -125,8 +125,11 @@ class _Context:
             return _Read("none")
         t, ok = item.type, False
         if t == "number":
-            ok = isinstance(v, int | float) and not isinstance(v, bool)
-            ok = ok and math.isfinite(v) and v >= 0
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            if ok and v < 0:
+                return _Read("invalid", None, "negative", {})
+            if ok and item.integer and v != int(v):
+                return _Read("invalid", None, "not_integer", {})
         elif t == "yesno":
             ok = isinstance(v, bool)
         elif t == "choice":
@@ -160,14 +163,28 @@ def evaluate_item(template: Template, key: str, answers: Any, photos: Any) -> di
 
 
 def evaluate(template: Template, answers: Any, photos: Any) -> dict[str, Any]:
-    """Evaluate a whole inspection. JSON-ready: {"items": {key: result}, "rating": {...}}.
+    """Evaluate a whole inspection. JSON-ready: {"items": {key: result}, "rating": {...},
+    "warnings": [...]}.
 
     `answers` maps item key to value (architecture.md, "Item types"); `photos` is the
-    inspection's photo list, each with the "item" it is evidence for.
+    inspection's photo list, each with the "item" it is evidence for. A warning is a value
+    to check, never a failure: {"item", "code": "implausible", "params": {value, max}}.
     """
     ctx = _Context(template, answers, photos)
     items = {i.key: _evaluate_item(ctx, i) for i in template.items}
-    return {"items": items, "rating": rate(template, items)}
+    return {"items": items, "rating": rate(template, items), "warnings": _warnings(ctx)}
+
+
+def _warnings(ctx: _Context) -> list[dict[str, Any]]:
+    out = []
+    for item in ctx.template.items:
+        if item.plausible_max is None:
+            continue
+        r = ctx.read(item)
+        if r.state == "ok" and r.value > item.plausible_max:
+            p = {"value": _num(r.value), "max": _num(item.plausible_max)}
+            out.append({"item": item.key, "code": "implausible", "params": p})
+    return out
 
 
 def _evaluate_item(ctx: _Context, item: Item) -> dict[str, Any]:

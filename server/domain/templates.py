@@ -47,7 +47,7 @@ _TOP_FIELDS = {
 _SECTION_FIELDS = {"key", "name", "items"}
 _ITEM_FIELDS = {
     "key", "type", "label", "help", "unit", "required", "critical", "scored",
-    "evidence", "options", "rule",
+    "evidence", "options", "rule", "integer", "plausible_max",
 }  # fmt: skip
 
 
@@ -91,6 +91,8 @@ class Item:
     evidence_photos: int = 0
     options: tuple[Option, ...] = ()
     rule: dict[str, Any] | None = field(default=None, hash=False)
+    integer: bool = False
+    plausible_max: float | None = None
 
     @property
     def option_keys(self) -> tuple[str, ...]:
@@ -309,6 +311,7 @@ def _item(
         else:
             evidence = n
     options = _options(it, typ, where, errors)
+    integer, plausible_max = _number_bounds(it, typ, where, errors)
     rule = it.get("rule")
     if rule is not None:
         check_rule(rule, it, where + ": rule", raw_items, params, errors)
@@ -326,7 +329,27 @@ def _item(
         evidence_photos=evidence,
         options=options,
         rule=copy.deepcopy(rule),
+        integer=integer,
+        plausible_max=plausible_max,
     )
+
+
+def _number_bounds(
+    it: dict[str, Any], typ: Any, where: str, errors: list[str]
+) -> tuple[bool, float | None]:
+    """`integer`: a count (books, seats) takes whole numbers only. `plausible_max`: above it a
+    value is most likely a typo (99,999,999 seats); the phone asks before submitting, and
+    the value is kept as typed (a warning, never a failure)."""
+    integer, bound = it.get("integer", False), it.get("plausible_max")
+    if ("integer" in it or bound is not None) and typ != "number":
+        errors.append(f"{where}: integer and plausible_max are only for number items")
+        return False, None
+    if not isinstance(integer, bool):
+        errors.append(f"{where}: integer must be true or false")
+    if bound is not None and (not is_number(bound) or bound <= 0):
+        errors.append(f"{where}: plausible_max must be a number > 0, got {bound!r}")
+        bound = None
+    return integer is True, bound
 
 
 def _options(it: dict[str, Any], typ: Any, where: str, errors: list[str]) -> tuple[Option, ...]:

@@ -140,7 +140,9 @@ def answer_problem(item: Any, v: Any) -> str | None:
     t = item.type
     if t == "number":
         ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-        return None if ok and v >= 0 else "must be a number >= 0"
+        if not (ok and v >= 0):
+            return "must be a number >= 0"
+        return "must be a whole number" if item.integer and v != int(v) else None
     if t == "yesno":
         return None if isinstance(v, bool) else "must be true or false"
     if t == "choice":

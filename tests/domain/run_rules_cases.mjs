@@ -45,6 +45,9 @@ export function checkExpect(testCase, result) {
       problems.push(`rating ${field}: got ${canon(result.rating[field])}, want ${canon(exp)}`);
     }
   }
+  if (Object.hasOwn(want, "warnings") && canon(result.warnings) !== canon(want.warnings)) {
+    problems.push(`warnings: got ${canon(result.warnings)}, want ${canon(want.warnings)}`);
+  }
   return problems;
 }
 

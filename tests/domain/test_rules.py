@@ -28,6 +28,8 @@ def test_rule_case(case):
         assert {f: got[f] for f in want} == want, key
     for field, want in case["expect"].get("rating", {}).items():
         assert result["rating"][field] == want, field
+    if "warnings" in case["expect"]:
+        assert result["warnings"] == case["expect"]["warnings"]
 
 
 def test_cases_cover_every_type_op_and_combinator():

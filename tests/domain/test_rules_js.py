@@ -48,6 +48,8 @@ def random_value(item, rnd):
     if roll < 0.14:
         return rnd.choice(["", "  ", -1, "12", True, [], {}, 3.5, "\u3000"])
     keys = [o.key for o in item.options]
+    if item.type == "number" and item.integer:  # a count; the odd values above try decimals
+        return rnd.randint(0, 3000)
     if item.type == "number":
         return rnd.choice([rnd.randint(0, 3000), round(rnd.uniform(0, 100), rnd.randint(0, 3))])
     if item.type == "yesno":

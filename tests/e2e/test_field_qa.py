@@ -34,7 +34,14 @@ BAD_RECORD = """async () => {
 }"""
 
 
-def test_checklist_guards_and_drafts(make_phone):
+def test_checklist_guards_and_drafts(make_phone, live_server):
+    # a point of the demo with an open 限期整改 on its floor area (which one depends on the
+    # demo's generated answers)
+    ((overdue_point,),) = live_server.query(
+        "SELECT p.name FROM follow_up f JOIN service_point p ON p.id = f.point_id "
+        "WHERE f.status = 'open' AND f.item_key = 'area_m2' AND p.kind = 'village' "
+        "ORDER BY p.code LIMIT 1"
+    )
     phone = make_phone()
     page = phone.goto()
     phone.login()
@@ -45,7 +52,7 @@ def test_checklist_guards_and_drafts(make_phone):
     page.fill("#search", "梁山 官地")  # every word must match
     assert page.locator("a.point").count() == 1
     # Follow-ups carry the item's name, not its key, and say when they are overdue.
-    open_point(page, "梁山村服务点")
+    open_point(page, overdue_point)
     fus = page.inner_text("ul.fus")
     assert "场所面积" in fus and "area_m2" not in fus and "已逾期" in fus
 
@@ -96,8 +103,8 @@ def test_checklist_guards_and_drafts(make_phone):
 
     # The draft is on the home screen; it can be resumed, and deleted.
     page.goto(page.url.split("#")[0] + "#/home")
-    page.wait_for_selector(".drafts a:has-text('梁山村服务点')")
-    page.click(".drafts a:has-text('梁山村服务点')")
+    page.wait_for_selector(f".drafts a:has-text('{overdue_point}')")
+    page.click(f".drafts a:has-text('{overdue_point}')")
     page.wait_for_selector("#item-signboard")
     page.once("dialog", lambda d: d.accept())
     page.click("button:has-text('删除这份草稿')")

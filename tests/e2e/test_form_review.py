@@ -170,3 +170,40 @@ def test_an_unfinished_checklist_is_rated_incomplete_and_opens_no_follow_up(
         assert opened == [("seats",)]
     finally:
         p.close()
+
+
+def test_numbers_say_what_is_wrong_and_ask_about_a_typo(pw, phone, quiet_server, tmp_path):
+    """A negative count says 不能为负数, a decimal count 必须是整数 (both stop the submit); a
+    count above the template's plausible bound is kept but asked about before submitting."""
+    (_, name) = _free_points(quiet_server)[0]
+    p = Phone(pw, tmp_path / "numbers", phone, quiet_server)
+    page = p.launch()
+    try:
+        p.goto()
+        p.login()
+        open_point(page, name)
+        start_inspection(page)
+        status = page.locator("#item-seats .status")
+        page.fill("#item-seats input", "-3")
+        assert "不能为负数" in status.inner_text() and "无效" not in status.inner_text()
+        assert page.get_attribute("#item-seats input", "aria-invalid") == "true"
+        page.fill("#item-seats input", "8.5")
+        assert "必须是整数" in status.inner_text()
+        assert page.get_attribute("#item-seats input", "step") == "1"
+        page.click("button:has-text('提交检查')")
+        assert "阅览座位：必须是整数" in page.inner_text(PANEL)
+        assert page.locator(f"{PANEL} button:has-text('仍然提交')").count() == 0
+        p.shot("36-form-number-not-whole")
+
+        page.fill("#item-seats input", "99999999")
+        assert "太大了，请核对" in status.inner_text() and "合格" in status.inner_text()
+        page.fill("#item-area_m2 input", "20.5")  # an area may have decimals
+        assert "合格" in page.inner_text("#item-area_m2 .status")
+        page.click("button:has-text('提交检查')")
+        text = page.inner_text(PANEL)
+        assert "数字可能填错了（1）" in text and "阅览座位：99,999,999 太大了" in text
+        assert page.locator(f"{PANEL} button:has-text('仍然提交')").count() == 1
+        page.locator(PANEL).scroll_into_view_if_needed()
+        p.shot("37-form-number-implausible")
+    finally:
+        p.close()

@@ -100,6 +100,7 @@ def test_same_op_id_other_body_is_rejected_and_quarantined(client, h, engine):
         (lambda r: r.update(template_version=99), "unknown_template", "template_version"),
         (lambda r: r.update(template_key="township_branch"), "template_mismatch", "template_key"),
         (lambda r: r.update(answers={"book_volumes": -3}), "bad_value", "answers.book_volumes"),
+        (lambda r: r.update(answers={"seats": 8.5}), "bad_value", "answers.seats"),  # a count
         (lambda r: r.update(answers={"nope": 1}), "bad_value", "answers.nope"),
         (lambda r: r.update(cycle_id=9999), "unknown_cycle", "cycle_id"),
         (lambda r: r.update(status="finished"), "invalid_op", "data.status"),

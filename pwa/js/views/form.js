@@ -279,7 +279,7 @@ function showPanel(res) {
   panelEl.className = `panel ${invalid ? 'error-panel' : 'warn-panel'}`;
   panelEl.replaceChildren(...(invalid
     ? [h('h3#panel-h', { tabindex: '-1' }, t('form.invalid_title', { n: res.invalid.length })),
-      h('ul.plain.missing-list', res.invalid.map((k) => line(k)))]
+      h('ul.plain.missing-list', res.invalid.map((k) => line(k, true)))]
     : reviewPanel(res, res.rating, { line,
       keepFilling: () => focusItem([...res.missing, ...res.photos, ...res.failing][0] || res.warnings[0]?.item),
       submitAnyway: () => onSubmit(true) })).flat().filter(Boolean));
