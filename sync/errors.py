@@ -113,6 +113,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "这张照片正在由另一个连接上传，请 {retry_after} 秒后重试。",
         "This photo is being uploaded over another connection; retry in {retry_after} s.",
     ),
+    "server_busy": (
+        "服务器正忙，请 {retry_after} 秒后重试。已发送的数据不会丢失。",
+        "The server is busy; retry in {retry_after} s. Nothing sent is lost.",
+    ),
     "upload_idle": (
         "上传中断：已收到 {received} 字节，请从该处继续上传。",
         "The upload stalled; the server holds {received} bytes: continue from there.",
