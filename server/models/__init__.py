@@ -8,7 +8,12 @@ from server.models.counter import ChangeCounter
 from server.models.cycle import Assignment, Cycle
 from server.models.inspection import STATUSES, FollowUp, Inspection
 from server.models.point import KINDS, ServicePoint
-from server.models.summary import AreaItemSummary, AreaSummary, PointSummary
+from server.models.summary import (
+    AreaFollowUpSummary,
+    AreaItemSummary,
+    AreaSummary,
+    PointSummary,
+)
 from server.models.sync import InspectionRevision, Quarantine, RetiredToken, SyncConflict, SyncOp
 from server.models.template import ChecklistTemplate, TemplateVersion
 from server.models.user import ROLES, Device, User
@@ -20,6 +25,7 @@ __all__ = [
     "STATUSES",
     "Area",
     "AreaBoundary",
+    "AreaFollowUpSummary",
     "AreaItemSummary",
     "AreaSummary",
     "Assignment",

@@ -42,6 +42,12 @@ class Inspection(SQLModel, table=True):
 
 
 class FollowUp(SQLModel, table=True):
+    """A failed item to fix by a date (services/followups.py, domain/followups.py).
+
+    Opened by the point's latest submitted inspection failing a scored item; closed by a
+    later inspection passing it (`closed_by`), or by a supervisor on photo evidence
+    (`closed_user_id`, `evidence`, `note`; audited). "overdue" is never stored."""
+
     __tablename__ = "follow_up"
     # a point's open follow-ups, read by the township and point pages (migration 0008)
     __table_args__ = (Index("ix_follow_up_point_status", "point_id", "status"),)
@@ -53,8 +59,16 @@ class FollowUp(SQLModel, table=True):
     reason_code: str = Field(default="", max_length=64)
     opened_by: str = Field(foreign_key="inspection.id")
     opened_at: datetime = Field(sa_column=tz_column(False))
-    due_date: date
+    due_date: date = Field(index=True)
     status: str = Field(default="open", max_length=16, index=True)
+    # who must fix it: the point's manager when it was opened (a supervisor may change it)
+    responsible: str = Field(default="", max_length=32)
+    responsible_phone: str = Field(default="", max_length=32)
     closed_by: str | None = Field(default=None, foreign_key="inspection.id")
     closed_at: datetime | None = Field(default=None, sa_column=tz_column())
+    closed_user_id: int | None = Field(default=None, foreign_key="user.id")
+    fixed_at: datetime | None = Field(default=None, sa_column=tz_column())
+    # sha256 of the photos a supervisor closed it on (kept in the blob store)
+    evidence: list = Field(default_factory=list, sa_column=json_column(False))
+    note: str = Field(default="", max_length=500)
     seq: int = Field(default=0, index=True)

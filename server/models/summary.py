@@ -8,7 +8,7 @@ rows when read, since each cycle belongs to one county.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
@@ -42,6 +42,9 @@ class PointSummary(SQLModel, table=True):
     failed: list = Field(default_factory=list, sa_column=json_column(False))
     # {item key: "p" | "f" | "m"} for every counted item (na left out)
     items: dict = Field(default_factory=dict, sa_column=json_column(False))
+    # the point's follow-ups opened in this cycle and not closed: {"due|status": count}
+    # (domain/followups.py), so a close or a move changes its areas' counts by difference
+    follow_ups: dict = Field(default_factory=dict, sa_column=json_column(False))
 
 
 class AreaSummary(SQLModel, table=True):
@@ -71,3 +74,17 @@ class AreaItemSummary(SQLModel, table=True):
     item_key: str = Field(primary_key=True, max_length=64)
     passed: int = 0
     counted: int = 0
+
+
+class AreaFollowUpSummary(SQLModel, table=True):
+    """Follow-ups not yet closed in a township or county, by cycle, due date and status:
+    open and overdue counts for any day are sums over these rows (overdue = open rows
+    due before that day), so nothing needs updating when a due date passes."""
+
+    __tablename__ = "area_follow_up_summary"
+
+    cycle_id: int = Field(foreign_key="cycle.id", primary_key=True)
+    area_id: int = Field(foreign_key="area.id", primary_key=True)
+    due_date: date = Field(primary_key=True)
+    status: str = Field(primary_key=True, max_length=16)
+    count: int = 0

@@ -70,6 +70,7 @@ def language_helpers(lang: str) -> dict[str, Any]:
         "_": say,
         "audit_action": lambda code: _catalogued(say, f"audit.action.{code}", code),
         "version_note": lambda code: _catalogued(say, f"checklist.note.{code}", code),
+        "fu_reason": lambda code: _catalogued(say, f"followups.reason.{code}", code),
         "L": partial(fmt.label_text, lang),
         "pick": partial(i18n.pick, lang),
         "show": partial(fmt.show, lang),

@@ -21,24 +21,27 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, and_, or_, select
 
+from server.domain.followups import CLOSED, FIXED, OPEN, PENDING, days_given
 from server.domain.rules import evaluate
 from server.domain.templates import parse_template
 from server.models import Blob, FollowUp, Inspection, ServicePoint, TemplateVersion
 from server.services.changes import stamp
 from server.services.summaries import refresh_points
 
-FOLLOW_UP_DAYS = 30
-_parsed: dict[int, object] = {}
+_parsed: dict[tuple[int, str], object] = {}
 
 
 def template_for(session: Session, version_id: int):
-    """Parsed template of a version; versions are immutable, so caching by id is safe."""
-    if version_id not in _parsed:
-        version = session.get(TemplateVersion, version_id)
-        if version is None:
-            raise LookupError(version_id)
-        _parsed[version_id] = parse_template(version.content)
-    return _parsed[version_id]
+    """Parsed template of a version. Versions are immutable, so the parse is cached, keyed by
+    the content's hash too: one process may see several databases (tests, a restore) whose
+    version ids mean different checklists."""
+    version = session.get(TemplateVersion, version_id)
+    if version is None:
+        raise LookupError(version_id)
+    key = (version_id, version.content_hash)
+    if key not in _parsed:
+        _parsed[key] = parse_template(version.content)
+    return _parsed[key]
 
 
 def missing_photos(session: Session, inspection: Inspection) -> list[str]:
@@ -64,7 +67,11 @@ class OutcomeFacts(Protocol):
         """Is another submitted inspection of the point submitted after this one?"""
 
     def open_follow_ups(self, point_id: int) -> dict[str, Any]:
-        """The point's open follow-ups by item key (the caller does not mutate it)."""
+        """The point's follow-ups not yet closed, by item key (the caller does not mutate
+        it)."""
+
+    def manager(self, point_id: int) -> tuple[str, str]:
+        """The point's manager (name, phone): who is responsible for a new follow-up."""
 
     def new_follow_up(self, **columns: Any) -> Any: ...
 
@@ -111,12 +118,21 @@ class SessionFacts:
         return {
             f.item_key: f
             for f in self.session.exec(
-                select(FollowUp).where(FollowUp.point_id == point_id, FollowUp.status == "open")
+                select(FollowUp).where(
+                    FollowUp.point_id == point_id,
+                    FollowUp.status.in_(sorted(PENDING)),  # type: ignore[attr-defined]
+                )
             )
         }
 
+    def manager(self, point_id: int) -> tuple[str, str]:
+        point = self.session.get(ServicePoint, point_id)
+        if point is None:
+            return "", ""
+        return point.manager_name or "", point.manager_phone or ""
+
     def new_follow_up(self, **columns: Any) -> FollowUp:
-        return FollowUp(**columns)
+        return FollowUp(**columns, evidence=[])
 
     def stamp(self, rows: list[Any]) -> None:
         stamp(self.session, *rows)
@@ -191,23 +207,30 @@ def apply_outcome(inspection: Any, facts: OutcomeFacts) -> None:
 def _sync_follow_ups(inspection: Any, result: dict, template, facts: OutcomeFacts) -> None:
     """Only the point's latest submitted inspection speaks for it: an older one that arrives
     late, or is edited afterwards, must not reopen what a later visit closed. An item left
-    blank neither opens nor closes a follow-up (architecture.md, "Not inspected")."""
+    blank neither opens nor closes a follow-up (architecture.md, "Not inspected").
+
+    A re-inspection that fails an item the township called fixed sends it back to open,
+    with its due date unchanged: the county's deadline does not move because of a claim."""
     if inspection.submitted_at is None or facts.later_submitted(inspection):
         return
     open_items = facts.open_follow_ups(inspection.point_id)
     scored = _scored_keys(template.items)
+    days = days_given(template.params)
     changed = []
     for key, outcome in result["items"].items():
         if key not in scored:
             continue
         follow = open_items.get(key)
-        if outcome["status"] == "pass" and follow is not None:
-            if follow.opened_at <= inspection.submitted_at and follow.opened_by != inspection.id:
-                follow.status, follow.closed_by = "closed", inspection.id
-                follow.closed_at = inspection.submitted_at
-                changed.append(follow)
+        later = follow is not None and (
+            follow.opened_at <= inspection.submitted_at and follow.opened_by != inspection.id
+        )
+        if outcome["status"] == "pass" and later:
+            follow.status, follow.closed_by = CLOSED, inspection.id
+            follow.closed_at = inspection.submitted_at
+            changed.append(follow)
         elif outcome["status"] == "fail" and follow is None:
             # only a failing answer: an item not inspected ("missing") says nothing to fix
+            name, phone = facts.manager(inspection.point_id)
             changed.append(
                 facts.new_follow_up(
                     point_id=inspection.point_id,
@@ -216,9 +239,14 @@ def _sync_follow_ups(inspection: Any, result: dict, template, facts: OutcomeFact
                     reason_code=outcome.get("code", ""),
                     opened_by=inspection.id,
                     opened_at=inspection.submitted_at,
-                    due_date=(inspection.submitted_at + timedelta(days=FOLLOW_UP_DAYS)).date(),
+                    due_date=(inspection.submitted_at + timedelta(days=days)).date(),
+                    responsible=name[:32],
+                    responsible_phone=phone[:32],
                 )
             )
+        elif outcome["status"] == "fail" and later and follow.status == FIXED:
+            follow.status, follow.fixed_at = OPEN, None
+            changed.append(follow)
     facts.stamp(changed)
 
 

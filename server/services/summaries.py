@@ -21,20 +21,24 @@ writer anyway), as every sync batch, resolution and photo completion already doe
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, tuple_
+from sqlalchemy import Connection, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from server.db import chunked
+from server.domain.followups import CLOSED
 from server.domain.summary import Tally, point_facts
 from server.models import (
     Area,
+    AreaFollowUpSummary,
     AreaItemSummary,
     AreaSummary,
     ChecklistTemplate,
+    FollowUp,
     Inspection,
     PointSummary,
     ServicePoint,
@@ -44,6 +48,7 @@ from server.models import (
 PS = PointSummary.__table__
 AS = AreaSummary.__table__
 AIS = AreaItemSummary.__table__
+AFS = AreaFollowUpSummary.__table__
 INSP = Inspection.__table__
 _template_keys: dict[int, str] = {}
 
@@ -58,15 +63,18 @@ def refresh_points(session: Session, point_ids: Iterable[int]) -> None:
     points = _points(conn, ids)
     latest = _latest(conn, ids)
     stored = _stored(conn, ids)
+    follow_ups = _follow_ups(conn, ids)
     todo = [
         key
         for key in latest.keys() | stored.keys()
         if not _unchanged(stored.get(key), latest.get(key), points.get(key[0]))
+        or stored[key].follow_ups != follow_ups.get(key, {})
     ]
     if not todo:
         return
     rows = _inspections(conn, {latest[k][0] for k in todo if k in latest})
     deltas: dict[tuple[int, int], Tally] = {}
+    due: dict[tuple[int, int, str, str], int] = {}  # (cycle, area, due, status) -> change
     fresh = []
     for key in todo:
         old = stored.get(key)
@@ -75,10 +83,16 @@ def refresh_points(session: Session, point_ids: Iterable[int]) -> None:
             insp = rows[latest[key][0]]
             tpl = _template_key(conn, insp.template_version_id)
             new = _summary(key, insp, points[key[0]], tpl)
+            new.follow_ups = follow_ups.get(key, {})
         for summary, sign in ((old, -1), (new, 1)):
             if summary is not None:
                 for area in {summary.township_id, summary.county_id}:
                     deltas.setdefault((summary.cycle_id, area), Tally()).add(summary, sign)
+                    if summary.counted:
+                        for k, n in summary.follow_ups.items():
+                            day, status = k.split("|")
+                            at = (summary.cycle_id, area, day, status)
+                            due[at] = due.get(at, 0) + sign * n
         if new is not None:
             fresh.append(vars(new))
     for part in chunked(todo):
@@ -86,13 +100,29 @@ def refresh_points(session: Session, point_ids: Iterable[int]) -> None:
     if fresh:
         conn.execute(PS.insert(), fresh)
     _add_to_areas(conn, {k: t for k, t in deltas.items() if not t.is_zero()})
+    _upsert_adding(
+        conn,
+        AFS,
+        ["cycle_id", "area_id", "due_date", "status"],
+        [
+            {
+                "cycle_id": c,
+                "area_id": a,
+                "due_date": date.fromisoformat(d),
+                "status": st,
+                "count": n,
+            }
+            for (c, a, d, st), n in sorted(due.items())
+            if n
+        ],
+    )
 
 
 def rebuild(session: Session) -> None:
     """Throw every summary away and compute them all again (after a bulk load, or to repair).
     The caller holds the writer lock."""
     conn = session.connection()
-    for table in (AIS, AS, PS):
+    for table in (AFS, AIS, AS, PS):
         conn.execute(delete(table))
     ids = list(conn.execute(select(ServicePoint.__table__.c.id)).scalars())
     for part in chunked(ids):
@@ -142,6 +172,21 @@ def _latest(conn: Connection, ids: set[int]) -> dict[tuple[int, int], tuple[str,
             if key not in best or (at, iid) > best[key][:2]:
                 best[key] = (at, iid, seq)
     return {k: (iid, seq) for k, (_, iid, seq) in best.items()}
+
+
+def _follow_ups(conn: Connection, ids: set[int]) -> dict[tuple[int, int], dict[str, int]]:
+    """(point, cycle) -> {"due|status": count} of the points' follow-ups not yet closed."""
+    f = FollowUp.__table__
+    out: dict[tuple[int, int], dict[str, int]] = {}
+    for part in chunked(ids):
+        q = (
+            select(f.c.point_id, f.c.cycle_id, f.c.due_date, f.c.status, func.count())
+            .where(f.c.point_id.in_(part), f.c.status != CLOSED, f.c.cycle_id.is_not(None))
+            .group_by(f.c.point_id, f.c.cycle_id, f.c.due_date, f.c.status)
+        )
+        for pid, cid, day, status, n in conn.execute(q):
+            out.setdefault((pid, cid), {})[f"{day.isoformat()}|{status}"] = n
+    return out
 
 
 def _stored(conn: Connection, ids: set[int]) -> dict[tuple[int, int], Any]:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from server.clock import parse_iso
+from server.domain.followups import PENDING
 from server.models import Quarantine, SyncConflict
 from server.services.devices import Caller
 from server.services.inspections import apply_outcome, template_for
@@ -266,15 +267,27 @@ class _BatchFacts:
     def open_follow_ups(self, point_id: int) -> dict[str, Any]:
         return dict(self.repo.point(point_id).open)
 
+    def manager(self, point_id: int) -> tuple[str, str]:
+        return self.repo.point(point_id).manager
+
     def new_follow_up(self, **columns: Any) -> SimpleNamespace:
         return SimpleNamespace(
-            id=None, status="open", closed_by=None, closed_at=None, seq=0, **columns
+            id=None,
+            status="open",
+            closed_by=None,
+            closed_at=None,
+            closed_user_id=None,
+            fixed_at=None,
+            evidence=[],
+            note="",
+            seq=0,
+            **columns,
         )
 
     def stamp(self, rows: list[Any]) -> None:
         for f in rows:
             state = self.repo.point(f.point_id).open
-            if f.status == "open":
+            if f.status in PENDING:
                 state[f.item_key] = f
             elif state.get(f.item_key) is f:
                 del state[f.item_key]

@@ -20,7 +20,8 @@ from sqlalchemy import tuple_
 from sqlmodel import Session, select
 
 from server.db import chunked
-from server.models import Blob, FollowUp, Inspection, InspectionRevision, SyncOp
+from server.domain.followups import PENDING
+from server.models import Blob, FollowUp, Inspection, InspectionRevision, ServicePoint, SyncOp
 from server.services.scope import Scope
 from server.services.sync_checks import Checker, Resolved
 from sync.apply import StoredAck
@@ -35,11 +36,12 @@ class PointState:
     inspections were submitted, its open follow-ups by item, and the row staged to give the
     point a new change sequence number."""
 
-    __slots__ = ("open", "row", "submitted")
+    __slots__ = ("manager", "open", "row", "submitted")
 
     def __init__(self, point_id: int) -> None:
         self.submitted: dict[str, datetime] = {}
         self.open: dict[str, Any] = {}
+        self.manager = ("", "")  # the point's manager: who a new follow-up names
         self.row = SimpleNamespace(id=point_id, seq=0)
 
 
@@ -142,11 +144,19 @@ class BatchCache:
                 self.points[pid].submitted[iid] = at
             rows = conn.execute(
                 select(FOLLOW)
-                .where(FOLLOW.c.point_id.in_(part), FOLLOW.c.status == "open")
+                .where(FOLLOW.c.point_id.in_(part), FOLLOW.c.status.in_(sorted(PENDING)))
                 .order_by(FOLLOW.c.id)
             )
             for row in rows:
                 self.points[row.point_id].open[row.item_key] = SimpleNamespace(**row._mapping)
+            point = ServicePoint.__table__
+            rows = conn.execute(
+                select(point.c.id, point.c.manager_name, point.c.manager_phone).where(
+                    point.c.id.in_(part)
+                )
+            )
+            for pid, name, phone in rows:
+                self.points[pid].manager = (name or "", phone or "")
 
     def row(self, record_id: str) -> SimpleNamespace | None:
         if record_id not in self.rows:

@@ -285,8 +285,12 @@ class Serializer:
             "opened_at": iso(f.opened_at),
             "due_date": iso(f.due_date),
             "status": f.status,
+            "responsible": f.responsible,
+            "responsible_phone": f.responsible_phone,
+            "fixed_at": iso(f.fixed_at),
             "closed_by": f.closed_by,
             "closed_at": iso(f.closed_at),
+            "note": f.note,
         }
 
     def inspections(self, i: Inspection) -> dict:

@@ -41,7 +41,7 @@ _INSP_UPDATE = (
     "seq",
 )
 _FOLLOW_COLS = tuple(c.key for c in FOLLOW.c if c.key != "id")
-_FOLLOW_UPDATE = ("status", "closed_by", "closed_at", "seq")
+_FOLLOW_UPDATE = ("status", "closed_by", "closed_at", "fixed_at", "seq")
 
 
 class Staging:
