@@ -55,6 +55,10 @@ export async function ratingOf(ins) {
 
 // Every status but closed still asks something of the point.
 export const isOpenFollowup = (f) => f.status !== 'closed';
+// As server/domain/followups.py: an open follow-up past its due date is overdue; a fixed
+// one waits for the re-inspection and is not.
+export const followupState = (f, today) => (f.status === 'open' && dueOf(f) && dueOf(f) < today
+  ? 'overdue' : f.status);
 
 // A rejected submission is not an inspection on the server: it does not count as done.
 const counts = (i) => i.status === 'submitted' && i._sync?.state !== 'rejected';
@@ -109,7 +113,7 @@ export async function pointsOverview() {
       draft: ins.find((i) => i.status === 'draft') || null,
       rejected: ins.some((i) => i._sync?.state === 'rejected' && !i._sync.redrafted),
       followups: fus.length,
-      overdue: fus.filter((f) => dueOf(f) && dueOf(f) < d).length,
+      overdue: fus.filter((f) => followupState(f, d) === 'overdue').length,
       inCycle: cycle ? [...done, last].some((i) => i?.cycle_id === cycle.id) : !!last,
     };
     const groups = sets[isMine(p) ? 'mine' : 'others'];

@@ -323,8 +323,9 @@ async function deleteDraft() {
 
 async function openFollowups() {
   const fus = (await byIndex('followups', 'point_code', rec.point_code)).filter(isOpenFollowup);
+  fus.sort((a, b) => (dueOf(a) < dueOf(b) ? -1 : 1));
   const m = new Map();
-  for (const f of fus) if (!m.has(f.item_key) || dueOf(f) < dueOf(m.get(f.item_key))) m.set(f.item_key, f);
+  for (const f of fus) if (!m.has(f.item_key)) m.set(f.item_key, f);
   return m;
 }
 
@@ -354,10 +355,19 @@ export async function render(id) {
     count.textContent = n > MAX_NOTES * 0.9 ? t('form.notes_count', { n, max: MAX_NOTES }) : '';
   };
   showCount();
+  // 复查: the items a follow-up waits on come first, in their own card; the rest as usual.
+  const recheck = [...fus.keys()].filter((k) => itemsByKey[k]);
+  const again = new Set(recheck);
   const body = h('form.checklist', { novalidate: true, onsubmit: (e) => { e.preventDefault(); onSubmit(); } },
-    tpl.sections.map((s) => h('section.card', { 'aria-labelledby': `s-${s.key}` },
-      h('h3', { id: `s-${s.key}` }, L(s.name)),
-      s.items.map((it) => itemCard(it, fus)))),
+    recheck.length ? h('section.card.recheck', { 'aria-labelledby': 's-recheck' },
+      h('h3', { id: 's-recheck' }, t('form.recheck_title', { n: recheck.length })),
+      h('p.help', t('form.recheck_help')),
+      recheck.map((k) => itemCard(itemsByKey[k], fus))) : null,
+    tpl.sections.map((s) => [s, s.items.filter((it) => !again.has(it.key))])
+      .filter(([, items]) => items.length)
+      .map(([s, items]) => h('section.card', { 'aria-labelledby': `s-${s.key}` },
+        h('h3', { id: `s-${s.key}` }, L(s.name)),
+        items.map((it) => itemCard(it, fus)))),
     gpsBlock(),
     h('section#notes-card.card',
       h('label', { for: notesId }, t('form.notes')),
@@ -373,7 +383,7 @@ export async function render(id) {
   mount(
     h('p.crumb', h('a', { href: `#/point/${encodeURIComponent(rec.point_code)}` },
       t('form.back', { name }))),
-    h('h2', t(readonly ? 'form.title_done' : 'form.title', { name })),
+    h('h2', t(readonly ? 'form.title_done' : recheck.length ? 'form.title_recheck' : 'form.title', { name })),
     h('div.sticky', summaryEl),
     readonly ? h('div.card.state', h('p', t('outbox.submitted_at', { date: fmtWhen(rec.submitted_at) }), ' ',
       rec._sync ? syncBadge(rec._sync.state) : h('span.tag.done', t('sync.state.sent'))),

@@ -1,7 +1,7 @@
 // One service point: where it is, its open follow-ups, its inspections; start or resume.
 import { t, fmtDate, fmtWhen, L } from '../i18n.js';
 import { h, mount } from '../ui.js';
-import { pointDetail, ratingOf, templateFor, currentCycle, itemLabels, dueOf } from '../data.js';
+import { pointDetail, ratingOf, templateFor, currentCycle, itemLabels, dueOf, followupState } from '../data.js';
 import { put } from '../db.js';
 import { uuid, deviceId, nowIso } from '../outbox.js';
 import { go, state } from '../state.js';
@@ -26,12 +26,14 @@ async function start(point) {
 
 function followupLine(f, labels, today) {
   const due = dueOf(f);
-  const late = due && due < today;
-  return h('li.fu', { class: late ? 'late' : null },
+  const st = followupState(f, today);
+  return h('li.fu', { class: st === 'overdue' ? 'late' : null, 'data-state': st },
     h('strong', L(labels.get(f.item_key)) || f.item_key || ''), h('br'),
     f.opened_at ? h('span.muted', t('point.found', { date: fmtDate(f.opened_at) })) : null,
     f.opened_at && due ? ' · ' : null,
-    due ? h('span', t(late ? 'point.overdue' : 'point.due', { date: fmtDate(due) })) : null);
+    st === 'fixed' ? h('span.due', t('point.fixed'))
+      : due ? h('span.due', t(st === 'overdue' ? 'point.overdue' : 'point.due', { date: fmtDate(due) })) : null,
+    f.responsible ? [h('br'), h('span.muted', t('point.responsible', { name: f.responsible }))] : null);
 }
 
 export async function render(pointCode) {
@@ -73,7 +75,7 @@ export async function render(pointCode) {
       ? h('div.actions', h('button.primary', { type: 'button', onclick: () => go(`#/form/${draft.id}`) },
         t('point.resume', { date: fmtWhen(draft._updated || draft.started_at) })))
       : h('div.actions', h('button.primary', { type: 'button', disabled: !tpl || inactive, onclick: () => start(point) },
-        t('point.start'))),
+        followups.length ? t('point.recheck', { n: followups.length }) : t('point.start'))),
     tpl ? null : h('p.warn', t('point.no_template')),
     h('h3', t('point.followups', { n: followups.length })),
     followups.length ? h('ul.plain.fus', followups.map((f) => followupLine(f, labels, today)))
