@@ -84,6 +84,12 @@ export function countPhotos(photos) {
   return counts;
 }
 
+/** A help text with its `{param}` placeholders filled: the twin of templates.fill_params. */
+export function fillParams(text, params) {
+  return text.replace(/\{([a-z][a-z0-9_]*)\}/g, (m, name) =>
+    params && has(params, name) ? String(params[name]) : m);
+}
+
 /** Copy of a template with county threshold overrides; unknown names are refused. */
 export function applyParams(template, overrides) {
   const known = template.params || {};

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 KINDS = ("village", "branch")
+# "{book_volumes_min}" in a help text: the template param, filled with the version's value.
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 CHECKLIST_DIR = Path(__file__).resolve().parent.parent / "checklists"
 
 _TOP_FIELDS = {
@@ -127,6 +130,25 @@ class Template:
             if i.key == key:
                 return i
         raise KeyError(key)
+
+    def help_text(self, key: str, lang: str) -> str | None:
+        """An item's help with its `{param}` placeholders filled from this version's params
+        (county overrides included), so the help an inspector reads states the threshold the
+        rule applies: it cannot drift. pwa/js/rules.js `fillParams` does the same."""
+        item = self.item(key)
+        return fill_params(item.help[lang], self.params) if item.help else None
+
+
+def fill_params(text: str, params: dict[str, Any]) -> str:
+    """Put each `{name}` of `params` into `text` (integral numbers without ".0", as in JS)."""
+
+    def value(m: re.Match[str]) -> str:
+        v = params.get(m.group(1))
+        if v is None:
+            return m.group(0)
+        return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+    return _PLACEHOLDER.sub(value, text)
 
 
 def parse_template(d: Any) -> Template:
@@ -294,6 +316,10 @@ def _item(
         errors.append(f"{where}: unknown type {typ!r}")
     label = _text(it.get("label"), f"{where}: label", errors, required=True)
     help_ = _text(it.get("help"), f"{where}: help", errors)
+    for text in (help_.zh, help_.en) if help_ else ():
+        for name in _PLACEHOLDER.findall(text):
+            if name not in params:
+                errors.append(f"{where}: help: unknown param {{{name}}}")
     unit = _text(it.get("unit"), f"{where}: unit", errors)
     flags = {}
     for flag, default in (("required", False), ("critical", False), ("scored", True)):

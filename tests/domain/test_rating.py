@@ -1,5 +1,5 @@
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.domain.rating import rate
@@ -83,6 +83,7 @@ def test_division_not_multiplication():
 statuses_st = st.lists(st.sampled_from(["pass", "fail", "missing", "na"]), min_size=1, max_size=12)
 
 
+@settings(deadline=None)  # no timing assertion: a busy machine must not fail it
 @given(statuses_st, st.sampled_from(["pass", "fail", "missing"]), st.data())
 def test_rating_is_monotone(others, critical, data):
     """Turning a failing non-critical item into a pass never lowers the rating."""

@@ -73,6 +73,53 @@ def test_labels_are_bilingual(builtin):
             assert item.help is not None, item.key
 
 
+# Words of a drafting note, not of a county's rule: sources go in docs/checklists.md.
+DRAFTING = (
+    "假设", "参照", "成都", "山东", "可按县调整", "assum", "chengdu", "shandong", "may change",
+)  # fmt: skip
+
+
+def _param_leaves(rule):
+    for head in ("all", "any"):
+        for child in rule.get(head, []):
+            yield from _param_leaves(child)
+    if "not" in rule:
+        yield from _param_leaves(rule["not"])
+    if "param" in rule:
+        yield rule["param"]
+    for amount in ("min_hours", "min_days", "min"):
+        if isinstance(rule.get(amount), dict):
+            yield rule[amount]["param"]
+
+
+@pytest.mark.parametrize("key", ["village_point", "township_branch"])
+def test_help_states_the_county_threshold_never_a_drafting_note(builtin, key):
+    """Help texts name the param their rule compares against, so they say the county's own
+    figure; a figure written out, or a note on sources, would drift from the rule."""
+    t = builtin[key]
+    texts = [t.get("description", {}).get(lang, "") for lang in ("zh", "en")]
+    for section in t["sections"]:
+        for item in section["items"]:
+            help_ = item.get("help") or {}
+            texts += [help_.get("zh", ""), help_.get("en", "")]
+            for param in _param_leaves(item.get("rule") or {}):
+                for lang in ("zh", "en"):
+                    assert "{" + param + "}" in help_.get(lang, ""), (item["key"], lang, param)
+    for text in texts:
+        assert not any(w in text.lower() for w in DRAFTING), text
+
+
+def test_help_text_says_the_county_figure(builtin):
+    county = parse_template(apply_params(builtin["village_point"], {"book_volumes_min": 1200}))
+    assert county.help_text("book_volumes", "zh") == "按台账清点，不少于 1200 册。"
+    assert "at least 1200 volumes" in county.help_text("book_volumes", "en")
+    default = parse_template(builtin["village_point"])
+    assert default.help_text("book_volumes", "zh") == "按台账清点，不少于 1500 册。"
+    hours = default.help_text("opening_hours", "zh")
+    assert "5 天" in hours and "20 小时" in hours and "{" not in hours
+    assert default.help_text("signboard", "zh") and default.help_text("loans_12m", "en")
+
+
 @pytest.mark.parametrize("case", ERROR_CASES, ids=[c["name"] for c in ERROR_CASES])
 def test_bad_templates_are_refused(case):
     with pytest.raises(TemplateError) as info:

@@ -93,6 +93,10 @@ def test_each_point_gets_its_countys_checklist(pw, phone, city_server, tmp_path)
             assert rec["template_version"] == version, name
             page.fill("#item-book_volumes input", "1700")
             assert f"低于标准 {threshold}" in page.inner_text("#item-book_volumes .status")
+            # the help says the county's own figure, from the same param as the rule
+            minimum = threshold.replace(",", "")
+            help_ = page.inner_text("#item-book_volumes .help")
+            assert help_ == f"按台账清点，不少于 {minimum} 册。", help_
         p.shot("35-form-second-county")
     finally:
         p.close()

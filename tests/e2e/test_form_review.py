@@ -184,6 +184,7 @@ def test_numbers_say_what_is_wrong_and_ask_about_a_typo(pw, phone, quiet_server,
         open_point(page, name)
         start_inspection(page)
         status = page.locator("#item-seats .status")
+        assert page.inner_text("#item-seats .help") == "不少于 8 个座位。"  # no drafting note
         page.fill("#item-seats input", "-3")
         assert "不能为负数" in status.inner_text() and "无效" not in status.inner_text()
         assert page.get_attribute("#item-seats input", "aria-invalid") == "true"

@@ -5,7 +5,7 @@ import { t, L, fmtWhen, fmtDate, fmtNum, reason } from '../i18n.js';
 import { h, $, mount, uid, toast } from '../ui.js';
 import { get, put, del, all, byIndex } from '../db.js';
 import { template as loadTemplate, dueOf, isOpenFollowup } from '../data.js';
-import { evaluateInspection } from '../rules.js';
+import { evaluateInspection, fillParams } from '../rules.js';
 import { addPhoto, photoUrl, dropPhoto } from '../photos.js';
 import { submit } from '../outbox.js';
 import { go, queued, requestPersist, state } from '../state.js';
@@ -208,7 +208,7 @@ function itemCard(item, fus) {
     h(`${labelTag}.label`, { id: ids.label, for: labelTag === 'label' ? ids.input : null },
       L(item.label), item.critical ? h('span.crit', ' ★', h('span.vh', t('form.critical'))) : null,
       item.required ? null : h('span.muted', ` ${t('form.optional')}`)),
-    item.help ? h('p.help', L(item.help)) : null,
+    item.help ? h('p.help', fillParams(L(item.help), tpl.params)) : null,
     fu ? h('p.fu-hint', t('form.followup', { date: fmtDate(dueOf(fu)) })) : null,
     w,
     needPhotos ? photoBlock(item) : null,
