@@ -217,9 +217,16 @@ def cmd_demo(args) -> int:
     from server.services.demo import build_demo
 
     db = Path(args.db).resolve()
+    accounts = Path(f"{db}.accounts.txt")
     if db.exists():
         if not args.force:
-            raise CliError("cli.demo_exists", path=db)
+            # kept: the demo is run again to be served again, not to lose what was done in it
+            print(say("cli.demo_kept", path=db, force="--force"))
+            if accounts.exists():
+                print("  " + say("cli.demo_accounts_at", path=accounts))
+            else:
+                print("  " + say("cli.demo_no_accounts"))
+            return 0
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{db}"
@@ -231,9 +238,13 @@ def cmd_demo(args) -> int:
     engine.dispose()
     print(say("cli.demo_ready", path=db))
     print("  " + say("cli.demo_summary", points=result.points, inspections=result.inspections))
+    lines = [f"{username:<11} {pw}" for username, pw in result.passwords.items()]
+    accounts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    accounts.chmod(0o600)  # passwords: readable by the one who built the demo
     print("  " + say("cli.demo_accounts"))
-    for username, pw in result.passwords.items():
-        print(f"    {username:<11} {pw}")
+    for line in lines:
+        print(f"    {line}")
+    print("  " + say("cli.demo_accounts_at", path=accounts))
     print("  " + say("cli.demo_run", command=f"XUNJIAN_DATABASE_URL={url} xunjian serve"))
     return 0
 

@@ -78,9 +78,33 @@ def test_demo_holds_qian_county(demo_db):
     engine.dispose()
 
 
-def test_demo_refuses_to_overwrite_without_force(demo_db, capsys):
-    assert main(["demo", "--db", str(demo_db / "demo.db")]) == 1
-    assert "--force" in capsys.readouterr().err
+def test_demo_run_again_keeps_its_data_and_says_where_the_passwords_are(demo_db, capsys):
+    """./scripts/demo run a second time serves the same demo: nothing is wiped, no new
+    passwords; it names the file that holds them (written, owner-only, at the first run)."""
+    accounts = demo_db / "demo.db.accounts.txt"
+    assert "inspector2  pw-123456" in accounts.read_text(encoding="utf-8").splitlines()
+    assert accounts.stat().st_mode & 0o077 == 0
+    before = (demo_db / "demo.db").stat().st_mtime_ns
+    assert main(["demo", "--db", str(demo_db / "demo.db")]) == 0
+    out = capsys.readouterr().out
+    assert "保留原有数据" in out and "--force" in out and str(accounts) in out
+    assert (demo_db / "demo.db").stat().st_mtime_ns == before
+    engine = make_engine(_url(demo_db))
+    with Session(engine) as s:
+        assert len(s.exec(select(Inspection)).all()) >= 40
+    engine.dispose()
+
+
+def test_the_demo_and_the_tests_install_into_separate_venvs():
+    """Both README commands in one clone: the demo's `pip install .` and the tests' editable
+    install must not replace each other (the demo's pages answered 500, TemplateNotFound)."""
+    root = Path(__file__).resolve().parents[2]
+    demo, test = (root / "scripts" / n for n in ("demo", "test"))
+    demo_text, test_text = demo.read_text(encoding="utf-8"), test.read_text(encoding="utf-8")
+    run = [ln for ln in demo_text.splitlines() if ln.startswith(".venv-demo/bin/xunjian demo")]
+    assert ".venv-demo/bin/pip install --quiet ." in demo_text and ".venv/" not in demo_text
+    assert len(run) == 1 and "--force" not in run[0]  # a second run keeps the demo
+    assert ".venv/bin/pip install --quiet -e" in test_text and ".venv-demo" not in test_text
 
 
 def test_user_add(demo_db, capsys):
