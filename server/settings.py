@@ -47,6 +47,15 @@ class Settings:
         "Partial photo uploads untouched for this many hours are deleted (the phone starts "
         "that photo again); the server sweeps them hourly.",
     )
+    map_tiles: str = _setting(
+        "",
+        "Tile URL template for the compliance map, e.g. Tianditu's with its key "
+        "(…/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk=KEY). Empty: the map draws on a plain "
+        "background with the township boundaries, and no request leaves the server.",
+    )
+    map_attribution: str = _setting(
+        "", "Credit line shown on the map for the tile server (e.g. 天地图 GS(2024)0568号)."
+    )
     lang: str = _setting(
         "zh-CN",
         "Language of the command line, and of the office pages for a reader who chose none "

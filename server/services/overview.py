@@ -153,20 +153,38 @@ class Overview:
         return sorted(merged.values(), key=lambda i: (-i.failing, i.item_key))
 
 
-def overview(session: Session, area: Area, requested_cycle: str | None, today: date) -> Overview:
-    """Every figure of the overview of `area` (already checked to be in the viewer's scope)."""
+@dataclass
+class Table:
+    """The figures of an area's rows (its children, or a township itself) and its total."""
+
+    tree: AreaTree
+    choice: CycleChoice
+    figures: dict[int, Figures]  # every area of the tree, this cycle
+    rows: list[Row]
+    total: Row
+
+
+def table(session: Session, area: Area, requested_cycle: str | None, today: date) -> Table:
+    """The per-area figures of `area` (already checked to be in the viewer's scope), shared
+    by the overview and the map's table."""
     tree = area_tree(session, area)
     choice = cycle_choice.choose(session, tree.counties(), requested_cycle)
     now = area_figures(session, tree, choice.ids, today)
     before = area_figures(session, tree, choice.previous_ids, None) if choice.previous else {}
     rows = [_row(tree, choice, a, now, before) for a in tree.rows()]
-    total = _row(tree, choice, area, now, before)
+    return Table(tree, choice, now, rows, _row(tree, choice, area, now, before))
+
+
+def overview(session: Session, area: Area, requested_cycle: str | None, today: date) -> Overview:
+    """Every figure of the overview of `area` (already checked to be in the viewer's scope)."""
+    t = table(session, area, requested_cycle, today)
+    tree, choice = t.tree, t.choice
     templates = _templates(session, tree, choice)
     return Overview(
         area=area,
         choice=choice,
-        rows=rows,
-        total=total,
+        rows=t.rows,
+        total=t.total,
         items=_items(session, tree, choice, templates),
         inspectors=_inspectors(session, tree, choice),
         deadlines=[

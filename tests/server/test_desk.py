@@ -5,7 +5,9 @@ for every desk page and the map's GeoJSON."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import json
 import re
 from datetime import date
 
@@ -14,14 +16,19 @@ from sqlmodel import select
 
 from server.db import session_scope
 from server.domain.summary import RATING_CODES
-from server.models import Area, Cycle, ServicePoint
+from server.models import Area, Cycle, PointSummary, ServicePoint, User
+from server.services.admin_rights import rights_of
+from server.services.boundaries import upload_boundaries
+from server.services.compliance_map import BANDS, NO_DATA, RATING_COLORS, band_of
 from server.services.overview import overview
 from server.services.rollups import cycle_rollup
+from server.services.scope import scope_of
 from tests.logins import api_login, web_login
+from tests.server.demo_boundaries import demo_boundaries
 from tests.server.test_i18n import assert_one_language
 from tests.server.test_summaries import World
 
-PAGES = ["/", "/points"]
+PAGES = ["/", "/points", "/map", "/map/data.geojson"]
 COUNT = re.compile(r"(?:共 |^)(\d+) ?(?:个服务点|service points?)", re.M)
 
 
@@ -121,16 +128,16 @@ def test_a_city_sees_its_counties_by_year(client, world):
     assert "2026年度公共文化服务目标责任考核（礼泉）" in county_page
 
 
-@pytest.mark.parametrize("url", PAGES)
-def test_anonymous_and_inspectors_get_the_login_page_never_data(client, world, url):
-    client.cookies.clear()
-    r = client.get(url, params={"area": "610424"}, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
-    # an inspector cannot log in to the office pages, and a phone's token opens none
-    assert web_login(client, "inspector").status_code != 303
+def test_anonymous_and_inspectors_get_the_login_page_never_data(client, world):
     phone = api_login(client, "inspector", "d-9")
-    r = client.get(url, headers=phone, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    for url in PAGES:
+        client.cookies.clear()
+        r = client.get(url, params={"area": "610424"}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), url
+        # an inspector cannot log in to the office pages, and a phone's token opens none
+        assert web_login(client, "inspector").status_code != 303
+        r = client.get(url, headers=phone, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), url
 
 
 @pytest.mark.parametrize(
@@ -144,12 +151,12 @@ def test_anonymous_and_inspectors_get_the_login_page_never_data(client, world, u
         ("city_supervisor", "610425", "史德镇", "城关街道"),
     ],
 )
-@pytest.mark.parametrize("url", PAGES)
-def test_scope_decides_what_each_page_shows(client, world, who, asks, sees, never, url):
+def test_scope_decides_what_each_page_shows(client, world, who, asks, sees, never):
     _as(client, who)
-    r = client.get(url, params={"area": asks})
-    assert r.status_code == 200
-    assert sees in r.text and never not in r.text
+    for url in PAGES:
+        r = client.get(url, params={"area": asks})
+        assert r.status_code == 200, url
+        assert sees in r.text and never not in r.text, url
 
 
 def test_names_are_escaped(office, engine):
@@ -158,7 +165,7 @@ def test_names_are_escaped(office, engine):
         town.name = "<script>alert(1)</script>镇"
         point = s.exec(select(ServicePoint).where(ServicePoint.township_id == town.id)).first()
         point.name = "<script>alert(2)</script>村"
-    for url in ("/", "/points?area=610424", "/points?area=610424&rating=none"):
+    for url in ("/", "/points?area=610424", "/points?area=610424&rating=none", "/map"):
         page = office.get(url).text
         assert "<script>alert" not in page, url
         assert "&lt;script&gt;alert(" in page, url
@@ -166,7 +173,102 @@ def test_names_are_escaped(office, engine):
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_desk_pages_speak_one_language(office, lang):
-    for url in (*PAGES, "/points?rating=fail", "/points?item=rules_posted"):
+    for url in ("/", "/points", "/map", "/points?rating=fail", "/points?item=rules_posted"):
         r = office.get(url, params={"lang": lang})
         assert r.status_code == 200
         assert_one_language(r.text, lang)
+    labels = [
+        f["properties"]["label"]
+        for f in office.get("/map/data.geojson", params={"lang": lang}).json()["features"]
+    ]
+    words = ("达标", "未检查") if lang == "zh-CN" else ("Meets standard", "Not inspected")
+    assert all(any(w in label for label in labels) for w in words)
+
+
+def _load_boundaries(engine) -> None:
+    with session_scope(engine, write=True) as s:
+        admin = s.exec(select(User).where(User.username == "admin")).one()
+        doc = demo_boundaries(engine)
+        report = upload_boundaries(s, rights_of(s, scope_of(s, admin)), json.dumps(doc).encode())
+        assert not report.problems and len(report.stored) == 16
+
+
+def test_map_data_colours_townships_and_points(office, engine):
+    data = office.get("/map/data.geojson").json()
+    assert {f["properties"]["kind"] for f in data["features"]} == {"point"}  # no boundaries yet
+    _load_boundaries(engine)
+    r = office.get("/map/data.geojson?area=610424")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
+    features = r.json()["features"]
+    towns = [f for f in features if f["properties"]["kind"] == "township"]
+    points = [f for f in features if f["properties"]["kind"] == "point"]
+    with session_scope(engine) as s:
+        cycle = s.exec(select(Cycle).where(Cycle.year == 2020)).one()
+        current = s.exec(select(Cycle).where(Cycle.year == 2026)).one()
+        view = overview(
+            s, s.exec(select(Area).where(Area.code == "610424")).one(), None, date.today()
+        )
+        rated = {
+            p.code: ps.rating
+            for p, ps in s.exec(
+                select(ServicePoint, PointSummary)
+                .join(PointSummary, PointSummary.point_id == ServicePoint.id)
+                .where(PointSummary.cycle_id == cycle.id)
+            )
+        }
+        placed = s.exec(select(ServicePoint).where(ServicePoint.lat.is_not(None))).all()
+    assert len(towns) == 16 and len(points) == len(placed) == 53
+    rows = {r.area.code: r.now for r in view.rows}
+    for f in towns:
+        p = f["properties"]
+        assert p["fill"] == band_of(rows[p["code"]].compliance).color
+        assert p["href"] == f"/area/{p['code']}?cycle={cycle.id}"
+    assert {f["properties"]["band"] for f in towns} >= {"high", "low"}
+    for f in points:
+        p = f["properties"]
+        assert p["rating"] == rated.get(p["code"], "none")
+        assert p["color"] == RATING_COLORS[p["rating"]] and p["href"] == f"/point/{p['code']}"
+    assert sum(f["properties"]["rating"] == "none" for f in points) == 14
+    # in a cycle nobody inspected yet every township has the no-data colour
+    later = office.get(f"/map/data.geojson?area=610424&cycle={current.id}").json()["features"]
+    assert {f["properties"]["fill"] for f in later if f["properties"]["kind"] == "township"} == {
+        NO_DATA.color
+    }
+    assert {f["properties"]["rating"] for f in later if f["properties"]["kind"] == "point"} == {
+        "none"
+    }
+
+
+def test_map_page_has_a_legend_a_table_and_no_inline_script(office, engine):
+    _load_boundaries(engine)
+    with session_scope(engine) as s:
+        cycle = s.exec(select(Cycle).where(Cycle.year == 2020)).one()
+    page = office.get("/map").text
+    for band in BANDS:
+        assert band.color in page
+    assert NO_DATA.color in page and "无数据" in page and "未检查" in page
+    assert f'data-src="/map/data.geojson?area=610424&amp;cycle={cycle.id}"' in page
+    assert 'data-tiles=""' in page  # no tile server unless one is set
+    assert "城关街道" in page and "乾县合计" in page
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script src="/static/leaflet/leaflet.js" defer>',
+        '<script src="/static/map.js" defer>',
+    ]
+    assert "<script></script>" not in page
+    for asset in ("/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css", "/static/map.js"):
+        assert office.get(asset).status_code == 200, asset
+    assert office.get("/static/leaflet/images/marker-icon.png").status_code == 200
+    assert office.get("/static/nothing.js").status_code == 404
+
+
+def test_a_tile_server_is_a_setting(client, demo, settings):
+    from starlette.testclient import TestClient
+
+    from server.app import create_app
+
+    tiles = "http://t0.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk=KEY"
+    app = create_app(dataclasses.replace(settings, map_tiles=tiles, map_attribution="天地图"))
+    with TestClient(app) as c:
+        assert web_login(c).status_code == 303
+        page = c.get("/map").text
+    assert f'data-tiles="{html.escape(tiles)}"' in page and 'data-attribution="天地图"' in page
