@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import case, distinct, func
 from sqlmodel import Session, select
 
 from server.domain.summary import RATING_CODES
-from server.domain.templates import Template, parse_template
+from server.domain.templates import Text
 from server.models import (
     Area,
     AreaItemSummary,
@@ -35,7 +36,44 @@ from server.services.cycle_choice import CycleChoice
 from server.services.templates import active_version
 
 COUNTED = ("inspected", *RATING_CODES, "critical", "evidence_pending")
-_parsed: dict[int, Template] = {}  # template versions are immutable: parse each once
+
+
+def _text(raw: Any, fallback: str) -> Text:
+    if isinstance(raw, dict):
+        return Text(str(raw.get("zh") or fallback), str(raw.get("en") or fallback))
+    return Text(fallback, fallback)
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    label: Text
+    critical: bool
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """What the desk shows of a checklist version: its name and its items' names and ★, in
+    order. Read from the stored content without validating it: a version stored before a
+    validator rule was added must still label its figures (the rules are not run here)."""
+
+    key: str
+    name: Text
+    items: tuple[ChecklistItem, ...]
+
+    @classmethod
+    def of(cls, content: dict) -> Checklist:
+        items = []
+        for section in content.get("sections") or []:
+            for it in section.get("items") or []:
+                if isinstance(it, dict) and isinstance(it.get("key"), str):
+                    label = _text(it.get("label"), it["key"])
+                    items.append(ChecklistItem(it["key"], label, bool(it.get("critical"))))
+        key = str(content.get("key", ""))
+        return cls(key, _text(content.get("name"), key), tuple(items))
+
+
+_parsed: dict[int, Checklist] = {}  # template versions are immutable: read each once
 
 
 @dataclass
@@ -136,7 +174,7 @@ class Overview:
     items: list[ItemRate]
     inspectors: list[InspectorProgress]
     deadlines: list[Deadline]
-    templates: dict[str, Template] = field(default_factory=dict)
+    templates: dict[str, Checklist] = field(default_factory=dict)
 
     @property
     def critical_items(self) -> list[ItemRate]:
@@ -281,7 +319,7 @@ def _add_points_and_followups(
         per_township[township_id].followups_overdue = int(late or 0)
 
 
-def _templates(session: Session, tree: AreaTree, choice: CycleChoice) -> dict[str, Template]:
+def _templates(session: Session, tree: AreaTree, choice: CycleChoice) -> dict[str, Checklist]:
     """The checklist each template key reads as here: the county's own version for one
     county, the shipped default above (labels only: thresholds do not show)."""
     county = tree.counties()[0].id if choice.single and tree.counties() else None
@@ -298,18 +336,19 @@ def _templates(session: Session, tree: AreaTree, choice: CycleChoice) -> dict[st
     return out
 
 
-def checklist(session: Session, key: str, county_id: int | None) -> Template | None:
-    """The checklist a template key reads as in a county (or the default), parsed once."""
+def checklist(session: Session, key: str, county_id: int | None) -> Checklist | None:
+    """The names a template key's items read as in a county (or by default), read once per
+    version (versions are immutable)."""
     version = active_version(session, key, county_id)
     if version is None or version.id is None:
         return None
     if version.id not in _parsed:
-        _parsed[version.id] = parse_template(version.content)
+        _parsed[version.id] = Checklist.of(version.content)
     return _parsed[version.id]
 
 
 def _items(
-    session: Session, tree: AreaTree, choice: CycleChoice, templates: dict[str, Template]
+    session: Session, tree: AreaTree, choice: CycleChoice, templates: dict[str, Checklist]
 ) -> list[ItemRate]:
     if not choice.ids:
         return []

@@ -26,7 +26,7 @@ PER_PAGE = 50
 @dataclass(frozen=True)
 class Filters:
     rating: str = ""  # one of RATINGS, or "" for every active point
-    item: str = ""  # a checklist item key: points where it failed or was left unanswered
+    item: str = ""  # a checklist item key: points where it failed (blank is not inspected)
     template: str = ""  # a checklist (village_point, township_branch): its points only
     critical: bool = False
     inspector: int | None = None
@@ -112,7 +112,7 @@ def point_list(
     if f.item:
         # The item's status sits in a JSON map: filtered here, after the SQL narrowed it down
         # to points with a failed item.
-        rows = [(p, s) for p, s in session.exec(q) if s and s.items.get(f.item) in ("f", "m")]
+        rows = [(p, s) for p, s in session.exec(q) if s and s.items.get(f.item) == "f"]
         total = len(rows)
         rows = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
     else:
