@@ -15,9 +15,9 @@ import urllib.request
 
 import pytest
 
+from tests.api.helpers import record, submitted, village
 from tests.live import LiveServer, server_env
 from tests.sync.factories import op, photo
-from tests.sync.helpers import record, submitted, village
 
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 400  # a JPEG head, ~100 KiB
 SHA = hashlib.sha256(PHOTO).hexdigest()

@@ -16,9 +16,8 @@ from server.db import session_scope
 from server.errors import Conflict
 from server.models import AuditLog, Inspection, InspectionRevision, SyncConflict
 from server.services.conflicts import resolve_conflict
+from tests.api.helpers import login, op, record, sync, village
 from tests.logins import csrf_of, web_login
-from tests.sync.helpers import record, village
-from tests.sync.test_api_sync import login, op, sync
 
 
 @pytest.fixture

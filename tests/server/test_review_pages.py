@@ -14,10 +14,9 @@ from starlette.testclient import TestClient
 from server.db import session_scope
 from server.models import Area, AuditLog, Device, Inspection, ServicePoint, User
 from server.services.auth import hash_password
+from tests.api.helpers import login, op, record, sync, village
 from tests.logins import DEMO_PASSWORD, csrf_of, login_body, web_login
 from tests.server.test_i18n import assert_one_language
-from tests.sync.helpers import record, village
-from tests.sync.test_api_sync import login, op, sync
 
 PHOTO = (Path(__file__).resolve().parents[2] / "server/demo/photos/register.jpg").read_bytes()
 PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()

@@ -14,9 +14,9 @@ from server.db import session_scope
 from server.models import Inspection, SyncOp
 from sync.client import Client
 from sync.transport import HttpTransport
+from tests.api.helpers import record, submitted, village
 from tests.live import LiveServer, server_env
 from tests.logins import DEMO_PASSWORD
-from tests.sync.helpers import record, submitted, village
 
 PHONES, RECORDS = 4, 8
 

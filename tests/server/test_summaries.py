@@ -35,8 +35,8 @@ from server.services.conflicts import resolve_conflict
 from server.services.demo_answers import answers_for
 from server.services.point_import import import_points
 from server.services.summaries import rebuild
+from tests.api.helpers import login, sync
 from tests.server.counties import LIQUAN, add_liquan
-from tests.sync.test_api_sync import login, sync
 
 PHOTOS = [
     (Path(__file__).resolve().parents[2] / "server/demo/photos/register.jpg").read_bytes()

@@ -31,8 +31,8 @@ from server.models import Inspection, InspectionRevision, Quarantine, SyncConfli
 from sync.client import Client, SyncFailed
 from sync.records import normalize
 from sync.transport import TransportError
+from tests.api.helpers import TestClientTransport, record, village
 from tests.logins import DEMO_PASSWORD
-from tests.sync.helpers import TestClientTransport, record, village
 
 FIELDS = ("book_volumes", "seats", "notes")
 

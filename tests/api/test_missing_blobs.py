@@ -6,10 +6,9 @@ from __future__ import annotations
 import hashlib
 
 import server.services.sync_round as sync_round
+from tests.api.helpers import login, op, record, submitted, sync, village
+from tests.api.test_api_blobs import _photo, _put
 from tests.sync.factories import photo_bytes
-from tests.sync.helpers import record, submitted, village
-from tests.sync.test_api_blobs import _photo, _put
-from tests.sync.test_api_sync import login, op, sync
 
 
 def test_a_backlog_is_asked_for_in_bounded_slices_oldest_first(client, demo, engine, monkeypatch):

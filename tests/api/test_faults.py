@@ -22,11 +22,11 @@ from server.db import session_scope
 from server.models import Blob, Inspection, Quarantine, SyncOp
 from sync.client import Client, SyncFailed
 from sync.transport import HttpTransport
+from tests.api.chaos import CuttingProxy
+from tests.api.helpers import record, submitted, village
 from tests.live import LiveServer, server_env
 from tests.logins import DEMO_PASSWORD
-from tests.sync.chaos import CuttingProxy
 from tests.sync.factories import photo_bytes
-from tests.sync.helpers import record, submitted, village
 
 pytestmark = pytest.mark.chaos
 

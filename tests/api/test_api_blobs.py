@@ -10,9 +10,9 @@ import pytest
 from server.db import session_scope
 from server.models import Blob, Inspection
 from server.services.blobstore import write_complete
+from tests.api.helpers import record, submitted, village
 from tests.logins import DEMO_PASSWORD
 from tests.sync.factories import photo_bytes
-from tests.sync.helpers import record, submitted, village
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(range(28))

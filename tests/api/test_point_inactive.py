@@ -9,8 +9,7 @@ from sqlmodel import select
 from server.db import session_scope
 from server.models import Inspection, Quarantine, ServicePoint
 from sync.errors import MESSAGES
-from tests.sync.helpers import record, submitted, village
-from tests.sync.test_api_sync import login, op, sync
+from tests.api.helpers import login, op, record, submitted, sync, village
 
 
 def _close(engine, code: str) -> None:

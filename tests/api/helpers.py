@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlmodel import select
@@ -9,6 +10,7 @@ from sqlmodel import select
 from server.db import session_scope
 from server.models import ChecklistTemplate, ServicePoint, TemplateVersion
 from sync.transport import Response, TransportError
+from tests.logins import DEMO_PASSWORD
 from tests.sync.factories import inspection
 
 
@@ -64,3 +66,43 @@ def submitted(rec: dict) -> dict:
         "status": "submitted",
         "submitted_at": datetime(2026, 11, 26, 9, tzinfo=UTC).isoformat(),
     }
+
+
+HLC = "0001764144000000:0000:d-1"
+
+
+def login(client, user="inspector", device="d-1"):
+    r = client.post(
+        "/api/auth/login",
+        json={
+            "username": user,
+            "password": DEMO_PASSWORD,
+            "device_id": device,
+            "device_name": "test",
+        },
+    )
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def op(rec, base_rev=0, hlc=HLC, **over):
+    out = {
+        "op_id": str(uuid.uuid4()),
+        "type": "inspection.put",
+        "record_id": rec["id"],
+        "base_rev": base_rev,
+        "hlc": hlc,
+        "data": rec,
+    }
+    out.update(over)
+    return out
+
+
+def sync(client, headers, *ops, cursor=None, device="d-1"):
+    r = client.post(
+        "/api/sync",
+        headers=headers,
+        json={"protocol": 1, "device_id": device, "cursor": cursor, "ops": list(ops)},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -27,8 +27,7 @@ from server.models import (
 )
 from server.services.demo_answers import answers_for
 from server.services.inspections import SessionFacts
-from tests.sync.helpers import record, village
-from tests.sync.test_api_sync import login, op, sync
+from tests.api.helpers import login, op, record, sync, village
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import uuid
 
 import pytest
 from sqlmodel import select
@@ -13,47 +12,8 @@ from sqlmodel import select
 from server.db import session_scope
 from server.models import Area, Inspection, Quarantine, ServicePoint, SyncOp, User
 from server.services.auth import hash_password
+from tests.api.helpers import login, op, record, submitted, sync, village
 from tests.logins import DEMO_PASSWORD
-from tests.sync.helpers import record, submitted, village
-
-HLC = "0001764144000000:0000:d-1"
-
-
-def login(client, user="inspector", device="d-1"):
-    r = client.post(
-        "/api/auth/login",
-        json={
-            "username": user,
-            "password": DEMO_PASSWORD,
-            "device_id": device,
-            "device_name": "test",
-        },
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
-def op(rec, base_rev=0, hlc=HLC, **over):
-    out = {
-        "op_id": str(uuid.uuid4()),
-        "type": "inspection.put",
-        "record_id": rec["id"],
-        "base_rev": base_rev,
-        "hlc": hlc,
-        "data": rec,
-    }
-    out.update(over)
-    return out
-
-
-def sync(client, headers, *ops, cursor=None, device="d-1"):
-    r = client.post(
-        "/api/sync",
-        headers=headers,
-        json={"protocol": 1, "device_id": device, "cursor": cursor, "ops": list(ops)},
-    )
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 @pytest.fixture

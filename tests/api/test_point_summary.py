@@ -18,8 +18,7 @@ import server.services.sync_batch as store
 from server.db import session_scope
 from server.models import Cycle, FollowUp, Inspection, ServicePoint, User
 from server.services.changes import stamp
-from tests.sync.helpers import village
-from tests.sync.test_api_sync import login, op, sync
+from tests.api.helpers import login, op, sync, village
 
 PHOTO = (Path(__file__).resolve().parents[2] / "server/demo/photos/register.jpg").read_bytes()
 PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()
