@@ -8,7 +8,7 @@ no stack trace ever reaches a user.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from server import i18n
 
@@ -52,7 +52,7 @@ class AppError(Exception):
         extra: dict | None = None,
         headers: dict[str, str] | None = None,
         **params: Any,
-    ) -> AppError:
+    ) -> Self:
         """An error whose words are the sync protocol's (`sync/errors.py`)."""
         return cls(
             i18n.PROTOCOL + code,

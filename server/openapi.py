@@ -20,7 +20,7 @@ def _json(schema: dict, description: str = "OK") -> dict:
 
 
 ERR = {"description": "Error", "content": {"application/json": {"schema": _ref("Error")}}}
-AUTH = [{"bearer": []}]
+AUTH: list[dict[str, list[str]]] = [{"bearer": []}]
 OBJ = {"type": "object"}
 
 

@@ -68,7 +68,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
-        env = os.environ if env is None else env
+        env = dict(os.environ) if env is None else env
         values: dict = {}
         for f in fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())

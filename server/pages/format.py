@@ -43,10 +43,12 @@ def local_time(value: datetime | str | None) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            at = datetime.fromisoformat(value)
         except ValueError:
             return value
-    return as_utc(value).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    else:
+        at = value
+    return as_utc(at).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def percent(ratio: float | None) -> str:

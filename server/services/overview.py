@@ -228,9 +228,9 @@ def overview(session: Session, area: Area, requested_cycle: str | None, today: d
         deadlines=[
             Deadline(
                 county,
-                choice.by_county[county.id],  # type: ignore[index]
-                (choice.by_county[county.id].assessment_date - today).days  # type: ignore[index, operator]
-                if choice.by_county[county.id].assessment_date  # type: ignore[index]
+                choice.by_county[county.id],
+                (choice.by_county[county.id].assessment_date - today).days  # type: ignore[operator]
+                if choice.by_county[county.id].assessment_date
                 else None,
             )
             for county in tree.counties()

@@ -95,9 +95,9 @@ def point_list(
     )
     f = filters
     if f.rating == "none":
-        q = q.where(PointSummary.point_id.is_(None))  # type: ignore[union-attr]
+        q = q.where(PointSummary.point_id.is_(None))  # type: ignore[attr-defined]
     elif f.rating or f.item or f.template or f.critical or f.inspector is not None:
-        q = q.where(PointSummary.point_id.is_not(None), PointSummary.counted)  # type: ignore[union-attr]
+        q = q.where(PointSummary.point_id.is_not(None), PointSummary.counted)  # type: ignore[attr-defined]
     if f.rating in RATING_CODES:
         q = q.where(PointSummary.rating == f.rating)
     if f.critical:

@@ -8,7 +8,8 @@ page all speak through this one type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from server.i18n import text
@@ -19,7 +20,7 @@ class Problem:
     row: int
     field: str
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
     severity: str = "error"  # error | warning
 
     def message(self, lang: str) -> str:

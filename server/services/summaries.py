@@ -261,7 +261,8 @@ def _upsert_adding(conn: Connection, table: Any, keys: list[str], rows: list[dic
 
 
 def _add_to_areas(conn: Connection, deltas: dict[tuple[int, int], Tally]) -> None:
-    areas, items = [], []
+    areas: list[dict] = []
+    items: list[dict] = []
     for (cycle, area), t in sorted(deltas.items()):
         areas.append({"cycle_id": cycle, "area_id": area, **t.counters})
         items.extend(

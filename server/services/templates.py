@@ -133,5 +133,5 @@ def catalogue(
             .where(TemplateVersion.template_id == tpl.id)
             .order_by(TemplateVersion.version)  # type: ignore[arg-type]
         ).all()
-        out.append((tpl, [(v, areas.get(v.county_id)) for v in versions]))  # type: ignore[arg-type]
+        out.append((tpl, [(v, areas.get(v.county_id)) for v in versions]))
     return out
