@@ -1,27 +1,26 @@
 """The OpenAPI 3.1 description of every /api route, in this one place.
 
-Hand-written on purpose: the wire format is specified in docs/sync-protocol.md and this
-mirrors it. tests/sync/test_openapi.py fails when a route under /api is not described here.
+The routes and the small auth, blob and review bodies are written here; the sync wire types
+(records, ops, acks, change rows) come from server/wire_schema.py, which builds them from
+the constants sync/ validates with. tests/api/test_openapi.py fails when a route under /api
+is not described here, and validates real responses against these schemas.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sync.messages import ACK_STATUSES, CHANGE_KINDS, OP_TYPES
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
+from server.wire_schema import OBJ, SHA, ref, schemas
+from sync.hlc import NODE_PATTERN
+from sync.messages import PROTOCOL
 
 
 def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-ERR = {"description": "Error", "content": {"application/json": {"schema": _ref("Error")}}}
+ERR = {"description": "Error", "content": {"application/json": {"schema": ref("Error")}}}
 AUTH: list[dict[str, list[str]]] = [{"bearer": []}]
-OBJ = {"type": "object"}
 
 
 def _op(
@@ -53,8 +52,6 @@ def _query(name: str, schema: dict) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
-SHA = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -80,7 +77,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "username": {"type": "string"},
             "password": {"type": "string"},
-            "device_id": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+            "device_id": {"type": "string", "pattern": NODE_PATTERN},
             "device_name": {"type": "string"},
         },
     },
@@ -107,94 +104,9 @@ SCHEMAS: dict[str, Any] = {
                     "max_blob_bytes": {"type": "integer"},
                     "max_ops": {"type": "integer"},
                     "page_size": {"type": "integer"},
-                    "protocol": {"type": "integer"},
+                    "protocol": {"const": PROTOCOL},
                 },
             },
-        },
-    },
-    "Inspection": {
-        "type": "object",
-        "description": "architecture.md, Inspection record",
-        "required": ["id", "point_code", "template_key", "template_version", "status", "answers"],
-        "properties": {
-            "id": {"type": "string", "maxLength": 36},
-            "point_code": {"type": "string"},
-            "template_key": {"type": "string"},
-            "template_version": {"type": "integer", "minimum": 1},
-            "cycle_id": {"type": ["integer", "null"]},
-            "status": {"enum": ["draft", "submitted"]},
-            "answers": OBJ,
-            "photos": {"type": "array", "items": _ref("Photo")},
-            "gps": {"type": ["object", "null"]},
-            "notes": {"type": "string"},
-            "started_at": {"type": ["string", "null"]},
-            "submitted_at": {"type": ["string", "null"]},
-            "device_id": {"type": ["string", "null"]},
-        },
-    },
-    "Photo": {
-        "type": "object",
-        "required": ["sha256", "item", "size", "mime"],
-        "properties": {
-            "sha256": SHA,
-            "item": {"type": "string"},
-            "size": {"type": "integer", "minimum": 1},
-            "mime": {"type": "string"},
-            "taken_at": {"type": ["string", "null"]},
-        },
-    },
-    "Op": {
-        "type": "object",
-        "required": ["op_id", "type", "record_id", "base_rev", "hlc", "data"],
-        "properties": {
-            "op_id": {"type": "string", "maxLength": 64},
-            "type": {"enum": list(OP_TYPES)},
-            "record_id": {"type": "string"},
-            "base_rev": {"type": "integer", "minimum": 0},
-            "base_op_id": {"type": "string"},
-            "author": {"type": "integer", "minimum": 1},
-            "hlc": {"type": "string", "pattern": r"^\d{16}:\d{4}:[A-Za-z0-9._-]{1,64}$"},
-            "data": _ref("Inspection"),
-        },
-    },
-    "SyncRequest": {
-        "type": "object",
-        "required": ["protocol", "device_id"],
-        "properties": {
-            "protocol": {"const": 1},
-            "device_id": {"type": "string"},
-            "cursor": {"type": ["string", "null"]},
-            "ops": {"type": "array", "items": _ref("Op")},
-        },
-    },
-    "Ack": {
-        "type": "object",
-        "required": ["op_id", "status", "record_id", "rev"],
-        "properties": {
-            "op_id": {"type": "string"},
-            "status": {"enum": list(ACK_STATUSES)},
-            "record_id": {"type": "string"},
-            "rev": {"type": "integer"},
-            "code": {"type": "string"},
-            "message_zh": {"type": "string"},
-            "message_en": {"type": "string"},
-            "field": {"type": "string"},
-            "conflict_id": {"type": "integer"},
-        },
-    },
-    "SyncResponse": {
-        "type": "object",
-        "required": ["acks", "changes", "missing_blobs", "cursor", "more", "server_time"],
-        "properties": {
-            "acks": {"type": "array", "items": _ref("Ack")},
-            "changes": {
-                "type": "object",
-                "properties": {k: {"type": "array", "items": OBJ} for k in CHANGE_KINDS},
-            },
-            "missing_blobs": {"type": "array", "items": SHA},
-            "cursor": {"type": "string"},
-            "more": {"type": "boolean"},
-            "server_time": {"type": "string", "format": "date-time"},
         },
     },
     "BlobStatus": {
@@ -213,8 +125,8 @@ SCHEMAS: dict[str, Any] = {
             "inspection_id": {"type": "string"},
             "point_code": {"type": "string"},
             "fields": {"type": "array", "items": OBJ},
-            "server_version": _ref("Inspection"),
-            "client_version": _ref("Inspection"),
+            "server_version": ref("Inspection"),
+            "client_version": ref("Inspection"),
             "status": {"enum": ["open", "resolved"]},
         },
     },
@@ -229,12 +141,12 @@ def _paths() -> dict:
         "/api/auth/login": {
             "post": _op(
                 "Log a device in; issues its bearer token",
-                _json(_ref("Token")),
-                body=_ref("Login"),
+                _json(ref("Token")),
+                body=ref("Login"),
                 auth=False,
             )
         },
-        "/api/auth/rotate": {"post": _op("Replace this device's token", _json(_ref("Token")))},
+        "/api/auth/rotate": {"post": _op("Replace this device's token", _json(ref("Token")))},
         "/api/auth/logout": {"post": _op("Revoke this device's token", _json(OBJ))},
         "/api/devices": {"get": _op("Devices you may manage", _json(OBJ))},
         "/api/devices/{device_id}/revoke": {
@@ -248,21 +160,21 @@ def _paths() -> dict:
         "/api/sync": {
             "post": _op(
                 "Push ops and pull changes in one round trip (gzip accepted both ways)",
-                _json(_ref("SyncResponse")),
-                body=_ref("SyncRequest"),
+                _json(ref("SyncResponse")),
+                body=ref("SyncRequest"),
                 errors=(400, 401, 403, 413),
             )
         },
         "/api/blobs/{sha256}/status": {
             "get": _op(
-                "How many bytes of a photo the server holds", _json(_ref("BlobStatus")), params=sha
+                "How many bytes of a photo the server holds", _json(ref("BlobStatus")), params=sha
             )
         },
         "/api/blobs/{sha256}": {
             "put": {
                 **_op(
                     "Upload (or continue) a photo; header Content-Range bytes a-b/total",
-                    _json(_ref("BlobStatus")),
+                    _json(ref("BlobStatus")),
                     errors=(400, 401, 409, 413, 415, 422),
                     params=sha,
                 ),
@@ -291,7 +203,7 @@ def _paths() -> dict:
                 _json(
                     {
                         "type": "object",
-                        "properties": {"conflicts": {"type": "array", "items": _ref("Conflict")}},
+                        "properties": {"conflicts": {"type": "array", "items": ref("Conflict")}},
                     }
                 ),
                 errors=(401, 403),
@@ -299,12 +211,12 @@ def _paths() -> dict:
             )
         },
         "/api/conflicts/{conflict_id}": {
-            "get": _op("One conflict", _json(_ref("Conflict")), errors=(401, 403, 404), params=cid)
+            "get": _op("One conflict", _json(ref("Conflict")), errors=(401, 403, 404), params=cid)
         },
         "/api/conflicts/{conflict_id}/resolve": {
             "post": _op(
                 "Resolve a conflict",
-                _json(_ref("Conflict")),
+                _json(ref("Conflict")),
                 errors=(400, 401, 403, 404, 409),
                 params=cid,
                 body={
@@ -329,11 +241,11 @@ def spec(settings: Any = None) -> dict:
         "openapi": "3.1.0",
         "info": {
             "title": "Xunjian 巡检 API",
-            "version": "1",
+            "version": str(PROTOCOL),
             "description": "Offline sync protocol: see docs/sync-protocol.md.",
         },
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **schemas(getattr(settings, "sync_page_size", 500))},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "paths": _paths(),

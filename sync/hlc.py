@@ -22,6 +22,8 @@ _MAX_COUNTER = 9999
 _PHYS_DIGITS = 16
 _NODE_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _HLC_RE = re.compile(r"^(\d{16}):(\d{4}):([A-Za-z0-9._\-]{1,64})$")
+NODE_PATTERN = _NODE_RE.pattern  # published as is by server/openapi.py
+HLC_PATTERN = _HLC_RE.pattern
 
 
 class HLCError(ValueError):

@@ -27,9 +27,14 @@ KNOWN = set(REQUIRED) | {
     "device_id",
     "rev",
 }
+# Limits the validation below enforces; server/openapi.py publishes the same numbers.
 MAX_NOTES = 10_000
 MAX_ANSWERS = 500
 MAX_PHOTOS = 200
+MAX_RECORD_ID = 36  # a UUID
+MAX_CODE = 32  # point_code, template_key
+MAX_DEVICE_ID = 64
+GPS_RANGES = (("lat", -90, 90), ("lon", -180, 180))
 
 
 def _iso(value: Any, path: str, nullable: bool = False) -> None:
@@ -69,7 +74,7 @@ def _gps(g: Any, path: str) -> None:
         return
     if not isinstance(g, dict):
         raise MessageError(path, "must be null or an object")
-    for key, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
+    for key, lo, hi in GPS_RANGES:
         if not _num(g.get(key)) or not lo <= g[key] <= hi:
             raise MessageError(f"{path}.{key}", f"must be a number in [{lo}, {hi}]")
     if g.get("accuracy") is not None and (not _num(g["accuracy"]) or g["accuracy"] < 0):
@@ -86,11 +91,13 @@ def validate_inspection(d: dict, path: str = "data.") -> None:
     extra = sorted(set(d) - KNOWN)
     if extra:
         raise MessageError(f"{path}{extra[0]}", "is not a field of an inspection")
-    if not isinstance(d["id"], str) or not 0 < len(d["id"]) <= 36:
-        raise MessageError(f"{path}id", "must be a string of 1-36 characters (a UUID)")
+    if not isinstance(d["id"], str) or not 0 < len(d["id"]) <= MAX_RECORD_ID:
+        raise MessageError(
+            f"{path}id", f"must be a string of 1-{MAX_RECORD_ID} characters (a UUID)"
+        )
     for key in ("point_code", "template_key"):
-        if not isinstance(d[key], str) or not 0 < len(d[key]) <= 32:
-            raise MessageError(f"{path}{key}", "must be a string of 1-32 characters")
+        if not isinstance(d[key], str) or not 0 < len(d[key]) <= MAX_CODE:
+            raise MessageError(f"{path}{key}", f"must be a string of 1-{MAX_CODE} characters")
     tv = d["template_version"]
     if not isinstance(tv, int) or isinstance(tv, bool) or tv < 1:
         raise MessageError(f"{path}template_version", "must be an integer >= 1")
@@ -119,8 +126,10 @@ def validate_inspection(d: dict, path: str = "data.") -> None:
     if d["status"] == "submitted" and d.get("submitted_at") is None:
         raise MessageError(f"{path}submitted_at", "is required once status is submitted")
     dev = d.get("device_id")
-    if dev is not None and (not isinstance(dev, str) or len(dev) > 64):
-        raise MessageError(f"{path}device_id", "must be a string of at most 64 characters")
+    if dev is not None and (not isinstance(dev, str) or len(dev) > MAX_DEVICE_ID):
+        raise MessageError(
+            f"{path}device_id", f"must be a string of at most {MAX_DEVICE_ID} characters"
+        )
 
 
 def normalize(d: dict) -> dict:

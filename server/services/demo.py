@@ -118,9 +118,9 @@ def build_demo(session: Session, data_dir: Path, *, password: str | None = None)
         )
     stamp(session, *assignments)
 
-    photos = _demo_photos(session, data_dir)
+    photos, sizes = _demo_photos(session, data_dir)
     result.inspections = _inspections_2020(
-        session, rng, data, points, versions, cycles[2020], users, photos
+        session, rng, data, points, versions, cycles[2020], users, photos, sizes
     )
     refresh_points(session, [p.id for p in points.values()])
     return result
@@ -160,10 +160,12 @@ def _point(rng, t, township, code, name, kind) -> ServicePoint:
     )
 
 
-def _demo_photos(session: Session, data_dir: Path) -> dict[str, list[str]]:
-    """The demo's photos, stored as complete blobs. Each kind gets a few variants whose
-    bytes differ by a JPEG comment, so every photo has its own hash."""
+def _demo_photos(session: Session, data_dir: Path) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """The demo's photos, stored as complete blobs, by kind, and their sizes by hash. Each
+    kind gets a few variants whose bytes differ by a JPEG comment, so every photo has its
+    own hash."""
     out: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
     folder = resources.files("server.demo").joinpath("photos")
     for entry in folder.iterdir():
         if not entry.name.endswith(".jpg"):
@@ -187,11 +189,12 @@ def _demo_photos(session: Session, data_dir: Path) -> dict[str, list[str]]:
                     )
                 )
             variants.append(sha)
+            sizes[sha] = len(data)
         out[entry.name.removesuffix(".jpg")] = variants
-    return out
+    return out, sizes
 
 
-def _inspections_2020(session, rng, data, points, versions, cycle, users, photos) -> int:
+def _inspections_2020(session, rng, data, points, versions, cycle, users, photos, sizes) -> int:
     inspector_ids = [users["inspector"].id, users["inspector2"].id]
     count = 0
     quality: dict[str, float] = {}
@@ -205,7 +208,7 @@ def _inspections_2020(session, rng, data, points, versions, cycle, users, photos
             # A re-check comes after the point fixed what the first visit found.
             q = 0.95 if recheck else quality[name]
             version = versions[point.kind]
-            answers, item_photos = answers_for(version.content, q, rng, photos)
+            answers, item_photos = answers_for(version.content, q, rng, photos, sizes)
             at = datetime(day.year, day.month, day.day, 9 + n % 8, rng.randrange(60), tzinfo=UTC)
             insp = Inspection(
                 id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),

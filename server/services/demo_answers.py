@@ -48,8 +48,15 @@ def _threshold(leaf: dict, params: dict, name: str = "value"):
     return spec
 
 
-def answers_for(content: dict, quality: float, rng: random.Random, photos: dict[str, list[str]]):
-    """Answers and photo references; higher quality means more items pass."""
+def answers_for(
+    content: dict,
+    quality: float,
+    rng: random.Random,
+    photos: dict[str, list[str]],
+    sizes: dict[str, int] | None = None,
+):
+    """Answers and photo references; higher quality means more items pass. `sizes` (bytes by
+    hash) completes each reference as the protocol requires (sync/records.py)."""
     params = content.get("params", {})
     leaves: dict[str, list[dict]] = {}
     for item in _items(content):
@@ -73,7 +80,10 @@ def answers_for(content: dict, quality: float, rng: random.Random, photos: dict[
                 s for v in photos.values() for s in v
             ]
             for sha in rng.sample(pool, min(wanted, len(pool))):
-                item_photos.append({"sha256": sha, "item": key, "mime": "image/jpeg"})
+                ref = {"sha256": sha, "item": key, "mime": "image/jpeg"}
+                if sizes and sha in sizes:
+                    ref["size"] = sizes[sha]
+                item_photos.append(ref)
     return answers, item_photos
 
 
