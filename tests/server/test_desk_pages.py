@@ -22,11 +22,10 @@ from server.models import Area, Cycle, ServicePoint, User
 from server.services.auth import hash_password
 from server.services.changes import stamp
 from server.services.photo_view import thumb_path
+from tests.api.helpers import login, op, record, sync, village
 from tests.logins import DEMO_PASSWORD, web_login
 from tests.server.counties import add_liquan
 from tests.server.test_i18n import assert_one_language
-from tests.sync.helpers import record, village
-from tests.sync.test_api_sync import login, op, sync
 
 QIAN_TOWN = "610424101"  # 薛录镇
 NOTE = '<script>alert("x")</script> 复查：已整改'
