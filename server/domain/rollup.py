@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from server.clock import as_utc
 
 # "incomplete" (未完成) is counted beside the ratings, never as one of them: a checklist left
 # unfinished says nothing about the library (architecture.md, "Not inspected").
@@ -94,9 +96,8 @@ def rollup_cycle(
 
 
 def _instant(v: datetime | str) -> datetime:
-    dt = datetime.fromisoformat(v) if isinstance(v, str) else v
     # A naive time is taken as UTC so that naive and aware rows still sort together.
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return as_utc(datetime.fromisoformat(v) if isinstance(v, str) else v)
 
 
 def _iso(v: datetime | str | None) -> str | None:
