@@ -28,11 +28,10 @@ from server.services.changes import stamp
 from server.services.scope import scope_of
 from server.services.summaries import rebuild
 from server.services.templates import set_params
+from tests.api.helpers import login, op, record, sync
 from tests.logins import csrf_of, web_login
 from tests.server.counties import LIQUAN, add_liquan
 from tests.server.test_i18n import assert_one_language
-from tests.sync.helpers import record
-from tests.sync.test_api_sync import login, op, sync
 
 PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 the new shelf"
 
