@@ -223,8 +223,12 @@ CHANGE_ROWS: dict[str, dict] = {
             "opened_at": _null(WHEN),
             "due_date": _null({"type": "string"}),
             "status": STR,
+            "responsible": _null(STR),
+            "responsible_phone": _null(STR),
+            "fixed_at": _null(WHEN),
             "closed_by": _null(STR),
             "closed_at": _null(WHEN),
+            "note": _null(STR),
         }
     ),
     "inspections": ref("StoredInspection"),

@@ -114,7 +114,7 @@ def test_real_answers_fit_the_schemas(client, spec, engine, demo):
             break
         cursor = page["cursor"]
         page = sync(client, h, cursor=cursor)
-    assert {"areas", "points", "templates", "cycles", "inspections"} <= seen, seen
+    assert {"areas", "points", "templates", "cycles", "followups", "inspections"} <= seen, seen
 
     sup = login(client, "supervisor", "d-sup")
     listing = client.get("/api/conflicts", headers=sup).json()
