@@ -9,7 +9,7 @@ page shows, it does not settle.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, select
@@ -99,6 +99,8 @@ class InspectionView:
     extra_answers: dict[str, Any]  # answers to items the version does not have
     fix: Fix | None
     conflicts: list[SyncConflict]
+    # left blank: not inspected, which is no failure (architecture.md, "Not inspected")
+    not_inspected: list[ItemRow] = field(default_factory=list)
 
 
 def point_in_scope(session: Session, scope: Scope, code: str) -> ServicePoint:
@@ -224,10 +226,11 @@ def inspection_view(session: Session, scope: Scope, inspection_id: str) -> Inspe
         version,
         template,
         rows,
-        [r for r in rows if r.outcome and r.outcome.get("status") in ("fail", "missing")],
+        [r for r in rows if r.outcome and r.outcome.get("status") == "fail"],
         {k: v for k, v in answers.items() if k not in known},
         fix_of(insp.gps, point),
         conflicts_of(session, scope, [insp.id]),
+        [r for r in rows if r.outcome and r.outcome.get("status") == "missing"],
     )
 
 
@@ -243,7 +246,7 @@ def _failed_count(result: Any) -> int:
     if not isinstance(result, dict):
         return 0
     items = result.get("items") or {}
-    return sum(1 for r in items.values() if r.get("status") in ("fail", "missing"))
+    return sum(1 for r in items.values() if r.get("status") == "fail")
 
 
 def _by_id(session: Session, model: Any, ids: set[Any]) -> dict[Any, Any]:

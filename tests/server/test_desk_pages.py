@@ -257,6 +257,12 @@ def test_inspection_is_readable_and_notes_are_escaped(client, desk):
     assert "900 册" in page  # answers with their units
     assert "是" in page  # yes/no answers
     assert "低于标准 1500" in page  # the reason an item failed
+    # items left blank are listed as not inspected, never among the failures
+    failed = int(re.search(r"不合格项（(\d+) 项）", page).group(1))
+    assert 1 <= failed <= 2  # the 900 books (and the reading room's photo, if not sent)
+    assert re.search(r"未检查的项目（\d+ 项）", page) and "不开整改单" in page
+    blank = page.split("未检查的项目", 1)[1].split("</p>", 2)[1]
+    assert "阅览座位" in blank and "图书册数" not in blank
     assert "宋瞾静" in page and "2026-11-26 17:00" in page  # who, and when (Beijing time)
     # the small map: its data, and the scripts served from here
     assert 'class="gps-map"' in r.text and 'data-plat="34.71"' in r.text
