@@ -134,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     from server import cli_areas
 
     cli_areas.register(sub, _open)
+    from server import cli_reports
+
+    cli_reports.register(sub, _open)
 
     from server import cli_backup
 

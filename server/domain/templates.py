@@ -28,6 +28,7 @@ __all__ = [
     "COMPARISONS",
     "ITEM_TYPES",
     "Item",
+    "ItemScore",
     "Option",
     "Section",
     "Template",
@@ -50,7 +51,7 @@ _TOP_FIELDS = {
 _SECTION_FIELDS = {"key", "name", "items"}
 _ITEM_FIELDS = {
     "key", "type", "label", "help", "unit", "required", "critical", "scored",
-    "evidence", "options", "rule", "integer", "plausible_max",
+    "evidence", "options", "rule", "integer", "plausible_max", "score",
 }  # fmt: skip
 
 
@@ -82,6 +83,15 @@ class Option:
 
 
 @dataclass(frozen=True)
+class ItemScore:
+    """What an item weighs in the county's 考核评分表: `points` (分值) and what a failed or
+    unanswered item loses (`deduct`, 扣分; at most `points`)."""
+
+    points: float
+    deduct: float
+
+
+@dataclass(frozen=True)
 class Item:
     key: str
     type: str
@@ -96,6 +106,7 @@ class Item:
     rule: dict[str, Any] | None = field(default=None, hash=False)
     integer: bool = False
     plausible_max: float | None = None
+    score: ItemScore | None = None
 
     @property
     def option_keys(self) -> tuple[str, ...]:
@@ -338,6 +349,7 @@ def _item(
             evidence = n
     options = _options(it, typ, where, errors)
     integer, plausible_max = _number_bounds(it, typ, where, errors)
+    score = _score(it.get("score"), where, errors) if "score" in it else None
     rule = it.get("rule")
     if rule is not None:
         check_rule(rule, it, where + ": rule", raw_items, params, errors)
@@ -357,6 +369,7 @@ def _item(
         rule=copy.deepcopy(rule),
         integer=integer,
         plausible_max=plausible_max,
+        score=score,
     )
 
 
@@ -376,6 +389,21 @@ def _number_bounds(
         errors.append(f"{where}: plausible_max must be a number > 0, got {bound!r}")
         bound = None
     return integer is True, bound
+
+
+def _score(v: Any, where: str, errors: list[str]) -> ItemScore | None:
+    """`{"points": 分值, "deduct": 扣分}`; deduct defaults to all the points."""
+    ok = isinstance(v, dict) and "points" in v and set(v) <= {"points", "deduct"}
+    points = v.get("points") if ok else None
+    deduct = v.get("deduct", points) if ok else None
+    if not ok or not is_number(points) or not is_number(deduct):
+        errors.append(f"{where}: score must be {{'points': number >= 0, 'deduct': number >= 0}}")
+        return None
+    assert isinstance(points, int | float) and isinstance(deduct, int | float)
+    if deduct > points:
+        errors.append(f"{where}: score deduct ({deduct}) must not exceed points ({points})")
+        return None
+    return ItemScore(points=float(points), deduct=float(deduct))
 
 
 def _options(it: dict[str, Any], typ: Any, where: str, errors: list[str]) -> tuple[Option, ...]:

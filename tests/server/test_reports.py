@@ -1,0 +1,441 @@
+"""Reports read back: every XLSX through openpyxl against the database, PDFs through
+pdftotext / pdffonts / pdftoppm, CSV as Excel would open it; a county that is not Qian and
+a city with two counties; the download routes' login and scope."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+from datetime import UTC, date, datetime
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from server.db import session_scope
+from server.domain.templates import parse_template
+from server.models import (
+    Area,
+    Cycle,
+    FollowUp,
+    Inspection,
+    PointSummary,
+    ServicePoint,
+    TemplateVersion,
+    User,
+)
+from server.reports import render
+from server.services import reports
+from server.services.changes import stamp
+from server.services.inspections import refresh_outcome
+from server.services.summaries import refresh_points
+from tests.logins import web_login
+from tests.server.counties import LIQUAN, add_liquan
+
+TODAY = date(2026, 12, 1)
+needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils")
+
+
+def build(engine, settings, kind, fmt, *, cycle=None, area=None, lang="zh-CN"):
+    with session_scope(engine) as s:
+        a = reports.area_by_code(s, area) if area else None
+        req = reports.Request(kind, fmt, cycle, a, lang, TODAY, settings.data_path)
+        report = reports.build(s, req)
+    return report, render(report, fmt)
+
+
+def qian_cycle_2020(engine) -> int:
+    with session_scope(engine) as s:
+        return s.exec(select(Cycle.id).where(Cycle.year == 2020)).one()
+
+
+def township_counts(engine, cycle_id):
+    """township name -> (active points, inspected points) straight from the tables."""
+    with session_scope(engine) as s:
+        county = s.get(Area, s.get(Cycle, cycle_id).county_id)
+        out = {}
+        for t in s.exec(select(Area).where(Area.parent_id == county.id)):
+            pts = s.exec(
+                select(ServicePoint.id).where(ServicePoint.township_id == t.id, ServicePoint.active)
+            ).all()
+            if not pts:
+                continue
+            inspected = s.exec(
+                select(PointSummary.point_id).where(
+                    PointSummary.cycle_id == cycle_id, PointSummary.point_id.in_(pts)
+                )
+            ).all()
+            out[t.name] = (len(pts), len(inspected))
+        return out
+
+
+def pdf_text(data: bytes, tmp_path, name="r.pdf") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_readiness_xlsx_reads_like_a_hand_in_table(engine, settings, demo):
+    cycle = qian_cycle_2020(engine)
+    _, data = build(engine, settings, "readiness", "xlsx", cycle=cycle)
+    wb = load_workbook(io.BytesIO(data))
+    counts = township_counts(engine, cycle)
+    assert wb.sheetnames[0] == "汇总"
+    assert sorted(wb.sheetnames[1:]) == sorted(counts)
+    ws = wb["汇总"]
+    assert ws["A1"].value == "乾县迎检准备情况表"
+    assert any(str(r).startswith("A1:") for r in ws.merged_cells.ranges)
+    assert ws["A2"].value == "填报单位：乾县图书馆"
+    assert any(c.value == "填报日期：2026-12-01" for c in ws[2])
+    headers = [c.value for c in ws[3]]
+    assert headers[:4] == ["序号", "乡镇（街道）", "服务点数", "已检查"]
+    assert ws.freeze_panes == "A4"
+    assert ws.print_title_rows == "$1:$3"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    # CJK counts double: the township column is wider than its longest name in characters
+    assert ws.column_dimensions["B"].width >= 2 * len("乡镇（街道）")
+    rows = {
+        r[1]: r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] not in (None, "合计")
+    }
+    for name, (points, inspected) in counts.items():
+        assert rows[name][2:4] == (points, inspected), name
+    total = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "合计")
+    assert total[2] == sum(p for p, _ in counts.values())
+    assert total[3] == sum(i for _, i in counts.values())
+    labels = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "制表人：" in labels and "审核人：" in labels
+
+
+def test_readiness_counts_fail_and_overdue_as_the_tables_hold_them(engine, settings, demo):
+    cycle = qian_cycle_2020(engine)
+    report, _ = build(engine, settings, "readiness", "html", cycle=cycle)
+    facts = dict(report.facts)
+    with session_scope(engine) as s:
+        summaries = s.exec(select(PointSummary).where(PointSummary.cycle_id == cycle)).all()
+        follows = s.exec(select(FollowUp).where(FollowUp.cycle_id == cycle)).all()
+    fails = sum(p.rating == "fail" for p in summaries)
+    open_ = [f for f in follows if f.status != "closed"]
+    overdue = [f for f in open_ if f.due_date < TODAY]
+    assert facts["不达标服务点"] == str(fails)
+    assert facts["整改（未销号 / 逾期）"] == f"{len(open_)} / {len(overdue)}"
+    assert facts["距考核日"] == "未定考核日"
+    ready = [
+        p
+        for p in summaries
+        if p.rating in ("good", "basic")
+        and p.evidence_complete
+        and not any(f.point_id == p.point_id for f in overdue)
+        and not any(x["code"] == "photos_short" for x in p.failed)
+    ]
+    total = report.tables[0].totals()
+    assert total[-2] == len(ready)
+    assert facts["迎检就绪率"] == f"{len(ready) / total[1] * 100:.1f}%"
+
+
+def test_days_left_count_down_to_the_assessment_date(engine, settings, demo):
+    cycle = qian_cycle_2020(engine)
+    with session_scope(engine, write=True) as s:
+        c = s.get(Cycle, cycle)
+        c.assessment_date = date(2026, 12, 15)
+        stamp(s, c)
+    report, _ = build(engine, settings, "readiness", "html", cycle=cycle)
+    assert dict(report.facts)["距考核日"] == "14 天"
+
+
+@needs_poppler
+def test_followups_pdf_and_xlsx_of_a_township(engine, settings, demo, tmp_path):
+    cycle = qian_cycle_2020(engine)
+    with session_scope(engine) as s:
+        township = s.exec(select(Area).where(Area.code == "610424101")).one()
+        pts = {
+            p.id: p
+            for p in s.exec(select(ServicePoint).where(ServicePoint.township_id == township.id))
+        }
+        follows = s.exec(
+            select(FollowUp).where(FollowUp.cycle_id == cycle, FollowUp.point_id.in_(list(pts)))
+        ).all()
+    assert follows, "the demo opens follow-ups in 薛录镇"
+    _, data = build(engine, settings, "followups", "xlsx", cycle=cycle, area="610424101")
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["薛录镇"]
+    assert [c.value for c in ws[3]][:3] == ["序号", "服务点", "存在问题"]
+    body = [r for r in ws.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
+    assert len(body) == len(follows)
+    statuses = [r[7] for r in body]
+    # overdue first
+    assert statuses == sorted(statuses, key=lambda s: s != "逾期")
+    assert {r[6] for r in body} == {f.due_date.isoformat() for f in follows}
+    pdf = build(engine, settings, "followups", "pdf", cycle=cycle, area="610424101")[1]
+    text = pdf_text(pdf, tmp_path)
+    assert "薛录镇存在问题整改清单" in text
+    assert "整改时限" in text and "责任人" in text
+    assert "第 1 页" not in text  # the cover carries no number
+    assert "第 2 页，共" in text
+    fonts = subprocess.run(
+        ["pdffonts", str(tmp_path / "r.pdf")], capture_output=True, text=True
+    ).stdout
+    assert "WenQuanYi" in fonts and " yes yes " in fonts  # embedded subset
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "40",
+            "-png",
+            "-f",
+            "2",
+            "-l",
+            "2",
+            str(tmp_path / "r.pdf"),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
+    assert list(tmp_path.glob("page*.png"))
+
+
+def test_scores_follow_the_template_points(engine, settings, demo):
+    cycle = qian_cycle_2020(engine)
+    _, data = build(engine, settings, "scores", "xlsx", cycle=cycle)
+    wb = load_workbook(io.BytesIO(data))
+    with session_scope(engine) as s:
+        rows = s.exec(
+            select(PointSummary, ServicePoint, TemplateVersion)
+            .join(ServicePoint, ServicePoint.id == PointSummary.point_id)
+            .join(TemplateVersion, TemplateVersion.id == PointSummary.template_version_id)
+            .where(PointSummary.cycle_id == cycle)
+        ).all()
+        townships = {a.id: a.name for a in s.exec(select(Area))}
+    assert rows
+    checked = 0
+    for summary, point, version in rows:
+        tpl = parse_template(version.content)
+        earned = possible = 0.0
+        for item in tpl.items:
+            if item.score is None or item.key not in summary.items:
+                continue
+            possible += item.score.points
+            ok = summary.items[item.key] == "p"
+            earned += item.score.points if ok else max(0, item.score.points - item.score.deduct)
+        ws = wb[townships[point.township_id]]
+        head = [c.value for c in ws[3]]
+        row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[1] == point.name)
+        assert row[head.index("得分")] == pytest.approx(earned)
+        assert row[head.index("满分")] == pytest.approx(possible)
+        checked += 1
+    assert checked == len(rows)
+    summary_ws = wb["汇总"]
+    total = next(r for r in summary_ws.iter_rows(min_row=4, values_only=True) if r[0] == "合计")
+    assert total[3] == len(rows)  # scored points
+
+
+def test_book_needs_against_the_county_thresholds(engine, settings, demo):
+    cycle = qian_cycle_2020(engine)
+    _report, data = build(engine, settings, "book-needs", "xlsx", cycle=cycle)
+    wb = load_workbook(io.BytesIO(data))
+    with session_scope(engine) as s:
+        pairs = s.exec(
+            select(PointSummary, Inspection, ServicePoint, TemplateVersion)
+            .join(Inspection, Inspection.id == PointSummary.inspection_id)
+            .join(ServicePoint, ServicePoint.id == PointSummary.point_id)
+            .join(TemplateVersion, TemplateVersion.id == Inspection.template_version_id)
+            .where(PointSummary.cycle_id == cycle)
+        ).all()
+        townships = {a.id: a.name for a in s.exec(select(Area))}
+    short_total = 0
+    for _, insp, point, version in pairs:
+        need = version.content["params"]["book_volumes_min"]
+        have = insp.answers.get("book_volumes")
+        ws = wb[townships[point.township_id]]
+        head = [c.value for c in ws[3]]
+        row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[1] == point.name)
+        assert row[head.index("图书标准（册）")] == need
+        if isinstance(have, int | float):
+            assert row[head.index("图书缺额（册）")] == max(0, round(need - have))
+            short_total += max(0, round(need - have))
+    total = next(r for r in wb["汇总"].iter_rows(min_row=4, values_only=True) if r[0] == "合计")
+    head = [c.value for c in wb["汇总"][3]]
+    assert total[head.index("图书缺额（册）")] == short_total
+
+
+def test_answers_csv_opens_in_excel(engine, settings, demo):
+    cycle = qian_cycle_2020(engine)
+    _, data = build(engine, settings, "answers", "csv", cycle=cycle)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    with session_scope(engine) as s:
+        insps = s.exec(
+            select(Inspection).where(Inspection.cycle_id == cycle, Inspection.status == "submitted")
+        ).all()
+    assert len(rows) - 1 == len(insps)
+    head = rows[0]
+    assert head[0] == "序号" and "图书册数" in head and "检查记录编号" in head
+    by_id = {r[head.index("检查记录编号")]: r for r in rows[1:]}
+    for i in insps:
+        value = i.answers.get("book_volumes")
+        cell = by_id[i.id][head.index("图书册数")]
+        assert cell == ("" if value is None else str(value))
+
+
+@needs_poppler
+def test_ledger_pdf_lists_each_point_with_its_photos(engine, settings, demo, tmp_path):
+    cycle = qian_cycle_2020(engine)
+    report, pdf = build(engine, settings, "ledger", "pdf", cycle=cycle, area="610424101")
+    with session_scope(engine) as s:
+        names = s.exec(
+            select(ServicePoint.name)
+            .join(PointSummary, PointSummary.point_id == ServicePoint.id)
+            .join(Area, Area.id == ServicePoint.township_id)
+            .where(PointSummary.cycle_id == cycle, Area.code == "610424101")
+        ).all()
+    text = pdf_text(pdf, tmp_path, "ledger.pdf")
+    assert "薛录镇检查佐证台账" in text
+    for name in names:
+        assert name in text
+    assert "统一标牌" in text and "合格" in text
+    images = subprocess.run(
+        ["pdfimages", "-list", str(tmp_path / "ledger.pdf")], capture_output=True, text=True
+    ).stdout.splitlines()[2:]
+    held = sum(len(it.photos) for e in report.ledger for it in e.items)
+    assert held > 0 and len(images) == held
+    # downscaled for print: no image wider than the renderer's limit
+    assert all(int(line.split()[3]) <= 1000 for line in images)
+
+
+def test_ledger_refuses_a_spreadsheet(engine, settings, demo):
+    from server.errors import BadRequest
+
+    with pytest.raises(BadRequest) as exc:
+        build(engine, settings, "ledger", "xlsx", cycle=qian_cycle_2020(engine))
+    assert exc.value.code == "report_format"
+
+
+def _inspect_liquan(engine, point_code: str, volumes: int) -> None:
+    with session_scope(engine, write=True) as s:
+        point = s.exec(select(ServicePoint).where(ServicePoint.code == point_code)).one()
+        county = s.exec(select(Area).where(Area.code == LIQUAN)).one()
+        cycle = s.exec(select(Cycle).where(Cycle.county_id == county.id)).one()
+        key = "township_branch" if point.kind == "branch" else "village_point"
+        version = next(
+            v
+            for v in s.exec(select(TemplateVersion).order_by(TemplateVersion.version.desc()))
+            if v.content["key"] == key
+        )
+        user = s.exec(select(User).where(User.username == "lq_inspector")).one()
+        insp = Inspection(
+            id=f"lq-{point_code}",
+            point_id=point.id,
+            template_version_id=version.id,
+            cycle_id=cycle.id,
+            inspector_id=user.id,
+            status="submitted",
+            answers={"book_volumes": volumes, "reading_room": True},
+            submitted_at=datetime(2026, 11, 20, 2, tzinfo=UTC),
+        )
+        stamp(s, insp)
+        s.flush()
+        refresh_outcome(s, insp)
+        stamp(s, insp)
+        refresh_points(s, {point.id})
+
+
+def test_a_county_that_is_not_qian(engine, settings, demo):
+    liquan = add_liquan(engine)
+    _inspect_liquan(engine, liquan["points"][1], 900)
+    _report, data = build(engine, settings, "book-needs", "xlsx", cycle=liquan["cycle_id"])
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["汇总", "城关镇", "史德镇"]
+    assert wb["汇总"]["A1"].value == "礼泉县图书配送需求表"
+    assert wb["汇总"]["A2"].value == "填报单位：礼泉县图书馆"
+    head = [c.value for c in wb["城关镇"][3]]
+    row = next(
+        r for r in wb["城关镇"].iter_rows(min_row=4, values_only=True) if r[1] == "东关村服务点"
+    )
+    assert row[head.index("图书缺额（册）")] == 600
+    text = " ".join(str(c.value) for row in wb.worksheets[0].iter_rows() for c in row)
+    assert "乾县" not in text
+
+
+def test_a_city_with_two_counties(engine, settings, demo):
+    add_liquan(engine)
+    _report, data = build(engine, settings, "readiness", "xlsx", area="610400")
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["汇总"]
+    head = [c.value for c in ws[3]]
+    assert head[1:3] == ["县（区）", "乡镇（街道）"]
+    counties = {r[1] for r in ws.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)}
+    assert counties == {"乾县", "礼泉县"}
+    # both counties have a 城关 township sheet, told apart by the county
+    assert "礼泉县城关镇" in wb.sheetnames and "乾县城关街道" in wb.sheetnames
+    total = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "合计")
+    with session_scope(engine) as s:
+        active = len(s.exec(select(ServicePoint.id).where(ServicePoint.active)).all())
+    assert total[head.index("服务点数")] == active
+
+
+def test_english_report(engine, settings, demo):
+    report, _ = build(
+        engine, settings, "followups", "html", cycle=qian_cycle_2020(engine), lang="en"
+    )
+    assert report.tables[0].title == "乾县: list of fixes"
+    assert report.labels.total == "Total"
+
+
+# -- the download routes
+
+
+def test_reports_page_needs_a_login(client, demo):
+    r = client.get("/reports", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    r = client.get("/reports/download?kind=readiness&format=csv", follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_reports_page_offers_every_kind(office, engine):
+    r = office.get("/reports")
+    assert r.status_code == 200
+    assert 'href="/reports"' in r.text  # in the nav
+    assert "kind=ledger&amp;format=pdf" in r.text
+    assert "kind=ledger&amp;format=xlsx" not in r.text
+    assert "2020年度公共文化服务目标责任考核" in r.text
+
+
+def test_download_matches_the_cli_content(office, engine, settings):
+    cycle = qian_cycle_2020(engine)
+    r = office.get(f"/reports/download?kind=readiness&format=xlsx&area=610424&cycle={cycle}")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in r.headers["content-disposition"]
+    web = load_workbook(io.BytesIO(r.content))
+    _, data = build(engine, settings, "readiness", "xlsx", cycle=cycle)
+    cli = load_workbook(io.BytesIO(data))
+    assert web.sheetnames == cli.sheetnames
+    strip = lambda ws: [r for r in ws.iter_rows(min_row=3, values_only=True)]  # noqa: E731
+    assert strip(web["汇总"]) == strip(cli["汇总"])
+
+
+def test_download_refuses_bad_input_without_a_trace(office, engine):
+    r = office.get("/reports/download?kind=nonsense&format=xlsx")
+    assert r.status_code == 400 and "Traceback" not in r.text
+    r = office.get("/reports/download?kind=readiness&format=xlsx&cycle=abc")
+    assert r.status_code == 400
+    r = office.get("/reports/download?kind=readiness&format=xlsx&cycle=99999")
+    assert r.status_code == 404
+
+
+def test_another_countys_supervisor_sees_only_their_county(client, engine, demo):
+    liquan = add_liquan(engine)
+    assert web_login(client, "lq_supervisor").status_code == 303
+    qian_cycle = qian_cycle_2020(engine)
+    # Qian's cycle is refused, even when Qian is asked for (the area falls back to 礼泉县)
+    r = client.get(f"/reports/download?kind=readiness&format=csv&area=610424&cycle={qian_cycle}")
+    assert r.status_code == 404
+    r = client.get("/reports/download?kind=readiness&format=csv&area=610424")
+    assert r.status_code == 200
+    text = r.content.decode("utf-8-sig")
+    assert "城关镇" in text and "薛录镇" not in text
+    r = client.get(f"/reports?cycle={liquan['cycle_id']}")
+    assert "2020年度" not in r.text
