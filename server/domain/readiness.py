@@ -130,7 +130,9 @@ class Readiness:
 
 
 def is_overdue(f: FollowUpState, today: date) -> bool:
-    return f.status not in DONE_FOLLOW_UPS and (f.status == "overdue" or f.due_date < today)
+    """Open past its due date. A follow-up the township marked fixed is not overdue: the
+    re-inspection is the county's to make (as the follow-up lists count it)."""
+    return f.status == "overdue" or (f.status == "open" and f.due_date < today)
 
 
 def assess(

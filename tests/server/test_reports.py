@@ -119,7 +119,7 @@ def test_readiness_counts_fail_and_overdue_as_the_tables_hold_them(engine, setti
         follows = s.exec(select(FollowUp).where(FollowUp.cycle_id == cycle)).all()
     fails = sum(p.rating == "fail" for p in summaries)
     open_ = [f for f in follows if f.status != "closed"]
-    overdue = [f for f in open_ if f.due_date < TODAY]
+    overdue = [f for f in open_ if f.status == "open" and f.due_date < TODAY]
     assert facts["不达标服务点"] == str(fails)
     assert facts["整改（未销号 / 逾期）"] == f"{len(open_)} / {len(overdue)}"
     assert facts["距考核日"] == "未定考核日"
