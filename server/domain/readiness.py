@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from server.domain.followups import CLOSED, OVERDUE, state_on
+
 RATINGS = ("good", "basic", "fail", "incomplete")
 READY_RATINGS = frozenset({"good", "basic"})
-# Follow-up statuses that still need work; anything else (closed) is done.
-DONE_FOLLOW_UPS = frozenset({"closed"})
+DONE_FOLLOW_UPS = frozenset({CLOSED})
 # An item whose required photos were not taken fails with this code (rules.py).
 PHOTOS_SHORT = "photos_short"
 
@@ -130,9 +131,9 @@ class Readiness:
 
 
 def is_overdue(f: FollowUpState, today: date) -> bool:
-    """Open past its due date. A follow-up the township marked fixed is not overdue: the
-    re-inspection is the county's to make (as the follow-up lists count it)."""
-    return f.status == "overdue" or (f.status == "open" and f.due_date < today)
+    """The follow-up lists' own rule (domain/followups.state_on): open past its due date; a
+    follow-up marked fixed waits for the county's re-inspection and is not overdue."""
+    return state_on(f.status, f.due_date, today) == OVERDUE
 
 
 def assess(

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from server.db import chunked as chunks
 from server.domain.readiness import FollowUpState, PointState
 from server.errors import BadRequest, NotFound
-from server.models import Area, Cycle, FollowUp, Inspection, PointSummary, ServicePoint, User
+from server.models import Area, Cycle, Inspection, PointSummary, ServicePoint, User
 from server.services.scope import subtree_of
 
 
@@ -161,25 +161,17 @@ def point_state(row: PointRow) -> PointState:
     )
 
 
-def follow_ups(session: Session, scope: ReportScope, rows: Iterable[PointRow]) -> list[FollowUp]:
-    """The follow-ups of these points opened in the reported cycles."""
+def follow_up_states(rows: list[PointRow]) -> list[FollowUpState]:
+    """The follow-ups not yet closed of these points in their cycle, from the summaries
+    (services/summaries.py keeps {"due|status": count} per point): no read of every
+    follow-up of a province."""
     out = []
-    for part in chunks(r.point.id for r in rows):
-        q = select(FollowUp).where(
-            FollowUp.point_id.in_(part),  # type: ignore[attr-defined]
-            FollowUp.cycle_id.in_(scope.cycle_ids),  # type: ignore[union-attr]
-        )
-        out.extend(session.exec(q))
+    for r in rows:
+        for key, n in (r.summary.follow_ups if r.summary else {}).items():
+            day, status = key.split("|")
+            due = date.fromisoformat(day)
+            out.extend(FollowUpState(r.point.code, "", status, due) for _ in range(n))
     return out
-
-
-def follow_up_states(rows: list[PointRow], follows: list[FollowUp]) -> list[FollowUpState]:
-    code = {r.point.id: r.point.code for r in rows}
-    return [
-        FollowUpState(code[f.point_id], f.item_key, f.status, f.due_date, f.opened_at)
-        for f in follows
-        if f.point_id in code
-    ]
 
 
 def inspections(session: Session, ids: Iterable[str]) -> dict[str, Inspection]:

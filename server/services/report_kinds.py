@@ -14,7 +14,7 @@ from sqlmodel import Session
 from server.domain import book_needs as books
 from server.domain import readiness as ready
 from server.domain.scores import has_scores, score_point
-from server.i18n import text
+from server.i18n import has, text
 from server.models import Area
 from server.pages.format import label_text
 from server.reports.model import Column, Report, Table
@@ -65,7 +65,7 @@ def _item_label(session: Session, lang: str, row: PointRow, key: str) -> str:
 def readiness(session: Session, scope: ReportScope, report: Report, req, progress) -> None:
     t = partial(text, req.lang)
     rows = report_data.points(session, scope)
-    follows = report_data.follow_up_states(rows, report_data.follow_ups(session, scope, rows))
+    follows = report_data.follow_up_states(rows)
     states = [report_data.point_state(r) for r in rows]
     result = ready.assess(
         states,
@@ -191,28 +191,28 @@ def _date(value: Any) -> str:
 
 
 def followups(session: Session, scope: ReportScope, report: Report, req, progress) -> None:
+    """The township's 整改清单 from the follow-up lists' own query (services/followups.py):
+    the same rows, states and order (overdue first) as /followups shows."""
+    from server.services import followups as fu
+
     t = partial(text, req.lang)
     rows = report_data.points(session, scope)
-    follows = report_data.follow_ups(session, scope, rows)
-    by_point: dict[int, list] = {}
-    for f in follows:
-        by_point.setdefault(f.point_id, []).append(f)
+    listed = fu.listed(
+        session,
+        sorted(scope.township_ids),
+        cycle_ids=scope.cycle_ids,
+        on=req.today,
+        limit=10**9,
+    )
+    by_township: dict[str, list[fu.Row]] = {}
+    for f in listed:
+        by_township.setdefault(f.township_code, []).append(f)
     groups = list(townships(rows))
-
-    def status(f) -> str:
-        if f.status in ready.DONE_FOLLOW_UPS:
-            return "closed"
-        if ready.is_overdue(ready.FollowUpState("", f.item_key, f.status, f.due_date), req.today):
-            return "overdue"
-        return f.status if f.status in ("open", "fixed") else "open"
-
+    states = ("overdue", "open", "fixed", "closed")
     cols = [
         *area_cols(t, scope),
         Column(t("report.col.follow_ups"), "int", True),
-        Column(t("report.fu.open"), "int", True),
-        Column(t("report.fu.fixed"), "int", True),
-        Column(t("report.fu.overdue"), "int", True),
-        Column(t("report.fu.closed"), "int", True),
+        *(Column(t(f"report.fu.{s}"), "int", True) for s in states),
     ]
     summary = Table(t("report.sheet.summary"), report.title, cols)
     fcols = [
@@ -225,64 +225,55 @@ def followups(session: Session, scope: ReportScope, report: Report, req, progres
         Column(t("report.col.fu_status")),
         Column(t("report.col.closed_at")),
     ]
-    totals = dict.fromkeys(("all", "open", "fixed", "overdue", "closed"), 0)
-    for n, (county, township, part) in enumerate(groups):
+    help_of = {r.point.code: r for r in rows}
+    totals = dict.fromkeys(states, 0)
+    for n, (county, township, _) in enumerate(groups):
         table = Table(
             sheet_name(scope, county, township),
             t(f"report.title.{report.kind}", area=township.name),
             fcols,
         )
-        lines = []
-        count = dict.fromkeys(totals, 0)
-        for r in part:
-            for f in by_point.get(r.point.id or 0, []):
-                st = status(f)
-                count["all"] += 1
-                count[st] += 1
-                lines.append((r, f, st))
-        order = {"overdue": 0, "open": 1, "fixed": 2, "closed": 3}
-        lines.sort(key=lambda x: (order[x[2]], x[1].due_date, x[0].point.code, x[1].item_key))
-        for r, f, st in lines:
+        count = dict.fromkeys(states, 0)
+        for f in by_township.get(township.code, []):
+            count[f.state] += 1
+            who = " ".join(x for x in (f.responsible, f.responsible_phone) if x)
             table.rows.append(
                 [
-                    r.point.name,
-                    _problem(session, req.lang, t, r, f),
+                    f.point_name,
+                    _problem(t, label_text(req.lang, f.item_label), f.reason_code),
                     _date(f.opened_at),
-                    _requirement(session, req.lang, t, r, f),
-                    r.point.manager_name or "",
+                    _requirement(session, req.lang, t, help_of.get(f.point_code), f.item_key),
+                    who,
                     f.due_date.isoformat(),
-                    t(f"report.fu.{st}"),
+                    t(f"report.fu.{f.state}"),
                     _date(f.closed_at) if f.closed_at else "",
                 ]
             )
-        summary.rows.append([*area_cells(scope, county, township), *(count[k] for k in count)])
+        summary.rows.append(
+            [*area_cells(scope, county, township), sum(count.values()), *count.values()]
+        )
         for k in totals:
             totals[k] += count[k]
         report.tables.append(table)
         progress(n + 1, len(groups))
     report.tables.insert(0, summary)
     report.facts = [
-        (t("report.col.follow_ups"), str(totals["all"])),
-        (t("report.fu.overdue"), str(totals["overdue"])),
-        (t("report.fu.open"), str(totals["open"] + totals["fixed"])),
-        (t("report.fu.closed"), str(totals["closed"])),
+        (t("report.col.follow_ups"), str(sum(totals.values()))),
+        *((t(f"report.fu.{s}"), str(totals[s])) for s in states),
     ]
 
 
-def _problem(session, lang, t, r: PointRow, f) -> str:
-    label = _item_label(session, lang, r, f.item_key)
-    reason = f.reason_code or ""
+def _problem(t, label: str, reason: str) -> str:
     key = f"report.reason.{reason}"
-    from server.i18n import has
-
     return f"{label}（{t(key)}）" if reason and has(key) else label
 
 
-def _requirement(session, lang, t, r: PointRow, f) -> str:
-    if r.summary is not None:
+def _requirement(session, lang, t, r: PointRow | None, item_key: str) -> str:
+    """The item's help text (what the standard asks) from the checklist the point was last
+    inspected with; a generic line otherwise."""
+    if r is not None and r.summary is not None:
         try:
-            tpl = template_for(session, r.summary.template_version_id)
-            item = tpl.item(f.item_key)
+            item = template_for(session, r.summary.template_version_id).item(item_key)
             if item.help is not None:
                 return label_text(lang, item.help)
         except (KeyError, LookupError):

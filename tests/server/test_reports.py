@@ -439,3 +439,38 @@ def test_another_countys_supervisor_sees_only_their_county(client, engine, demo)
     assert "城关镇" in text and "薛录镇" not in text
     r = client.get(f"/reports?cycle={liquan['cycle_id']}")
     assert "2020年度" not in r.text
+
+
+def test_followups_list_shows_fixed_and_closed_as_the_lists_do(engine, settings, demo):
+    cycle = qian_cycle_2020(engine)
+    with session_scope(engine, write=True) as s:
+        township = s.exec(select(Area).where(Area.code == "610424101")).one()
+        pts = s.exec(select(ServicePoint.id).where(ServicePoint.township_id == township.id)).all()
+        f = s.exec(
+            select(FollowUp).where(FollowUp.cycle_id == cycle, FollowUp.point_id.in_(pts))
+        ).first()
+        f.status = "fixed"
+        stamp(s, f)
+        refresh_points(s, {f.point_id})
+        fixed_id = f.id
+    _report, data = build(engine, settings, "followups", "xlsx", cycle=cycle, area="610424101")
+    ws = load_workbook(io.BytesIO(data))["薛录镇"]
+    states = [r[7] for r in ws.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
+    assert states.count("已整改待复查") == 1
+    assert states.index("已整改待复查") > max(i for i, s in enumerate(states) if s == "逾期")
+    readiness, _ = build(engine, settings, "readiness", "html", cycle=cycle, area="610424101")
+    # a fixed follow-up is pending, not overdue
+    with session_scope(engine) as s:
+        pending = s.exec(
+            select(FollowUp).where(
+                FollowUp.cycle_id == cycle,
+                FollowUp.point_id.in_(pts),
+                FollowUp.status != "closed",
+            )
+        ).all()
+    overdue = [p for p in pending if p.status == "open" and p.due_date < TODAY]
+    assert fixed_id in {p.id for p in pending}
+    tot = readiness.tables[0].totals()
+    head = [c.header for c in readiness.tables[0].columns]
+    assert tot[head.index("未销号整改")] == len(pending)
+    assert tot[head.index("逾期整改")] == len(overdue)
