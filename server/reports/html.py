@@ -64,10 +64,10 @@ def photo_uri(photo: Photo) -> str:
     try:
         with Image.open(photo.path) as img:
             img.draft("RGB", (PHOTO_MAX_PX, PHOTO_MAX_PX))  # JPEG: decode small, cheaply
-            img = img.convert("RGB")
-            img.thumbnail((PHOTO_MAX_PX, PHOTO_MAX_PX))
+            small = img.convert("RGB")
+            small.thumbnail((PHOTO_MAX_PX, PHOTO_MAX_PX))
             out = io.BytesIO()
-            img.save(out, "JPEG", quality=80)
+            small.save(out, "JPEG", quality=80)
     except (OSError, ValueError):
         return ""
     return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")

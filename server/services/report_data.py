@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from server.db import chunked as chunks
 from server.domain.readiness import FollowUpState, PointState
@@ -76,7 +76,7 @@ def cycles_for(session: Session, area: Area) -> list[tuple[Area, Cycle]]:
             select(Area, Cycle)
             .join(Cycle, Cycle.county_id == Area.id)  # type: ignore[arg-type]
             .where(Area.id.in_(ids))  # type: ignore[union-attr]
-            .order_by(Area.code, Cycle.year.desc(), Cycle.id.desc())  # type: ignore[attr-defined]
+            .order_by(Area.code, col(Cycle.year).desc(), col(Cycle.id).desc())
         ).all()
     )
 
@@ -100,7 +100,7 @@ def _default_cycle(session: Session, county: Area) -> Cycle | None:
     return session.exec(
         select(Cycle)
         .where(Cycle.county_id == county.id)
-        .order_by(Cycle.current.desc(), Cycle.year.desc(), Cycle.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(Cycle.current).desc(), col(Cycle.year).desc(), col(Cycle.id).desc())
     ).first()
 
 
@@ -130,11 +130,11 @@ def points(session: Session, scope: ReportScope) -> list[PointRow]:
             rows.append(PointRow(p, township, county, cycle, None))
     by_key = {(r.point.id, r.cycle.id): r for r in rows}
     for part in chunks(r.point.id for r in rows):
-        q = select(PointSummary).where(
-            PointSummary.point_id.in_(part),  # type: ignore[attr-defined]
-            PointSummary.cycle_id.in_(scope.cycle_ids),  # type: ignore[attr-defined]
+        sq = select(PointSummary).where(
+            col(PointSummary.point_id).in_(part),
+            col(PointSummary.cycle_id).in_(scope.cycle_ids),
         )
-        for s in session.exec(q):
+        for s in session.exec(sq):
             row = by_key.get((s.point_id, s.cycle_id))
             if row is not None:
                 row.summary = s
@@ -165,7 +165,7 @@ def follow_up_states(rows: list[PointRow]) -> list[FollowUpState]:
     """The follow-ups not yet closed of these points in their cycle, from the summaries
     (services/summaries.py keeps {"due|status": count} per point): no read of every
     follow-up of a province."""
-    out = []
+    out: list[FollowUpState] = []
     for r in rows:
         for key, n in (r.summary.follow_ups if r.summary else {}).items():
             day, status = key.split("|")
