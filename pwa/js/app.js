@@ -12,6 +12,7 @@ const views = {
   login: () => import('./views/login.js'),
   home: () => import('./views/home.js'),
   point: () => import('./views/point.js'),
+  today: () => import('./views/today.js'),
   form: () => import('./views/form.js'),
   outbox: () => import('./views/outbox.js'),
   settings: () => import('./views/settings.js'),

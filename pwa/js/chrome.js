@@ -22,6 +22,7 @@ export async function refreshChrome() {
     'aria-current': location.hash.startsWith(hash) ? 'page' : null }, label, ...extra);
   nav.replaceChildren(
     link('#/home', t('nav.points')),
+    link('#/today', t('nav.today')),
     // One badge: the queue, red with a "!" when the server refused something.
     link('#/outbox', t('nav.outbox'), n || refused ? h(`span.badge${refused ? '.alert' : ''}`, {
       'aria-label': [n ? t('outbox.count', { n }) : '', refused ? t('outbox.refused_count', { n: refused }) : '']

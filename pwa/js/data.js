@@ -174,3 +174,37 @@ export async function pointDetail(code) {
     .find(onDay) || null;
   return { point, inspections: ins, visit, followups: fus.filter(isOpenFollowup), today: d, sameDay };
 }
+
+// 今日计划: my plans whose window holds today (not cancelled), the points still to visit and
+// those already visited inside their window, and the township branch to start from (the
+// township with most of the day's points).
+export async function todayPlan() {
+  const [assignments, points, areas, allIns, auth, d] = await Promise.all([
+    all('assignments'), all('points'), all('areas'), all('inspections'), get('meta', 'auth'), today(),
+  ]);
+  const me = auth?.v?.user;
+  const byCode = new Map(points.map((p) => [p.code, p]));
+  const plans = assignments
+    .filter((a) => !a.cancelled && (!me || a.inspector_id === me.id) && byCode.has(a.point_code)
+      && a.start_date <= d && d <= a.due_date)
+    .sort((a, b) => (a.due_date < b.due_date ? -1 : 1));
+  const mine = groupBy(allIns.filter((i) => i._owner === me?.id && counts(i)), 'point_code');
+  const todo = [];
+  const done = [];
+  const seen = new Set();
+  for (const plan of plans) {
+    if (seen.has(plan.point_code)) continue;
+    seen.add(plan.point_code);
+    const point = byCode.get(plan.point_code);
+    const days = [point.last_inspection, ...(mine.get(point.code) || [])]
+      .filter((i) => i?.submitted_at).map((i) => localDay(new Date(i.submitted_at)));
+    (days.some((x) => x >= plan.start_date && x <= plan.due_date) ? done : todo).push({ point, plan });
+  }
+  const towns = groupBy(todo.map((x) => x.point), 'township_code');
+  const town = [...towns.keys()].sort((a, b) => towns.get(b).length - towns.get(a).length)[0];
+  const area = areas.find((a) => a.code === town);
+  const branchPoint = points.find((p) => p.kind === 'branch' && p.township_code === town && p.lat != null);
+  const branch = branchPoint ? { name: branchPoint.name, lat: branchPoint.lat, lon: branchPoint.lon }
+    : area?.lat != null ? { name: area.name, lat: area.lat, lon: area.lon } : null;
+  return { day: d, todo, done, branch };
+}
