@@ -19,8 +19,7 @@ from server.models import Area
 from server.pages.format import label_text
 from server.reports.model import Column, Report, Table
 from server.services import report_data
-from server.services.inspections import template_for
-from server.services.report_data import PointRow, ReportScope
+from server.services.report_data import PointRow, ReportScope, template_of
 
 Progress = Callable[[int, int], None]
 
@@ -52,7 +51,7 @@ def rating_word(t, code: str | None) -> str:
 def _item_label(session: Session, lang: str, row: PointRow, key: str) -> str:
     if row.summary is not None:
         try:
-            tpl = template_for(session, row.summary.template_version_id)
+            tpl = template_of(session, row.summary.template_version_id)
             return label_text(lang, tpl.item(key).label)
         except (KeyError, LookupError):
             pass
@@ -273,7 +272,7 @@ def _requirement(session, lang, t, r: PointRow | None, item_key: str) -> str:
     inspected with; a generic line otherwise."""
     if r is not None and r.summary is not None:
         try:
-            item = template_for(session, r.summary.template_version_id).item(item_key)
+            item = template_of(session, r.summary.template_version_id).item(item_key)
             if item.help is not None:
                 return label_text(lang, item.help)
         except (KeyError, LookupError):
@@ -294,7 +293,7 @@ def scores(session: Session, scope: ReportScope, report: Report, req, progress) 
     for r in rows:
         if r.summary is None:
             continue
-        tpl = template_for(session, r.summary.template_version_id)
+        tpl = template_of(session, r.summary.template_version_id)
         if not has_scores(tpl):
             continue
         for item in tpl.items:
@@ -441,7 +440,7 @@ def book_needs(session: Session, scope: ReportScope, report: Report, req, progre
             if insp is None:
                 table.rows.append([*cells, "", *([None] * 3 * len(keys))])
                 continue
-            tpl = template_for(session, insp.template_version_id)
+            tpl = template_of(session, insp.template_version_id)
             need = books.needs(tpl, insp.answers or {})
             cells.append(_date(insp.submitted_at))
             any_short = False
@@ -485,7 +484,7 @@ def _short_any(session, latest, r: PointRow) -> bool:
     insp = latest.get(r.summary.inspection_id) if r.summary else None
     if insp is None:
         return False
-    need = books.needs(template_for(session, insp.template_version_id), insp.answers or {})
+    need = books.needs(template_of(session, insp.template_version_id), insp.answers or {})
     return any(nd.shortfall for nd in need.values())
 
 

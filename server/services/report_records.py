@@ -17,7 +17,7 @@ from server.pages.format import label_text, local_time, show
 from server.reports.model import Column, LedgerEntry, LedgerItem, Photo, Table
 from server.services import report_data
 from server.services.blobstore import blob_path
-from server.services.inspections import template_for
+from server.services.report_data import template_of
 from server.services.report_kinds import area_cells, area_cols, rating_word, sheet_name, townships
 
 
@@ -37,7 +37,7 @@ def answers(session: Session, scope, report, req, progress) -> None:
     names = report_data.user_names(session, {i.inspector_id for i in insps})
     items: dict[str, str] = {}  # key -> label, in template order of first appearance
     for version in sorted({i.template_version_id for i in insps}):
-        for item in template_for(session, version).items:
+        for item in template_of(session, version).items:
             items.setdefault(item.key, label_text(req.lang, item.label))
     cols = [
         *area_cols(t, scope),
@@ -55,7 +55,7 @@ def answers(session: Session, scope, report, req, progress) -> None:
     per_township: dict[int, list[list[Any]]] = {}
     for i in insps:
         r = by_point[i.point_id]
-        tpl = template_for(session, i.template_version_id)
+        tpl = template_of(session, i.template_version_id)
         cells = [
             *area_cells(scope, r.county, r.township),
             r.point.name,
@@ -160,7 +160,7 @@ def ledger(session: Session, scope, report, req, progress) -> None:
 
 
 def _entry(session, req, t, r, insp: Inspection, names, held) -> tuple[LedgerEntry, int, int]:
-    tpl = template_for(session, insp.template_version_id)
+    tpl = template_of(session, insp.template_version_id)
     result = insp.result or evaluate(tpl, insp.answers or {}, insp.photos or [])
     entry = LedgerEntry(
         township=r.township.name,
