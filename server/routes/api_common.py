@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from server.db import session_scope
 from server.errors import AppError, BadRequest, PayloadTooLarge
-from server.services.devices import Caller, authenticate
+from server.services.devices import Caller, authenticate, seen_is_stale, stamp_seen
 from server.services.scope import Scope, scope_of
 
 MAX_JSON_BYTES = 16 * 1024 * 1024  # after decompression: a 500-op batch is ~1-2 MB
@@ -79,9 +79,18 @@ async def caller_of(request: Request) -> Caller:
 
     def run() -> Caller:
         with session_scope(engine) as session:
-            return authenticate(session, request.headers.get("authorization"))
+            caller = authenticate(session, request.headers.get("authorization"))
+        _note_seen(engine, caller)
+        return caller
 
     return await run_in_threadpool(run)
+
+
+def _note_seen(engine, caller: Caller) -> None:
+    """last_seen_at, at most every few minutes, in a write transaction of its own."""
+    if seen_is_stale(caller):
+        with session_scope(engine, write=True) as session:
+            stamp_seen(session, caller.device.id)
 
 
 async def scope_of_caller(request: Request) -> Scope:
@@ -91,7 +100,9 @@ async def scope_of_caller(request: Request) -> Scope:
     def run() -> Scope:
         with session_scope(engine) as session:
             caller = authenticate(session, request.headers.get("authorization"))
-            return scope_of(session, caller.user)
+            scope = scope_of(session, caller.user)
+        _note_seen(engine, caller)
+        return scope
 
     return await run_in_threadpool(run)
 
