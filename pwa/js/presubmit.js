@@ -10,9 +10,13 @@ export const INVALID = new Set(['invalid_value', 'invalid_hours', 'negative', 'n
 
 // One evaluation (rules.js) sorted into what the panel lists, in checklist order.
 export function findings(result) {
-  const out = { invalid: [], missing: [], photos: [], failing: [], warnings: result.warnings || [] };
+  const out = { invalid: [], missing: [], waiting: [], photos: [], failing: [],
+    warnings: result.warnings || [] };
   for (const [key, res] of Object.entries(result.items)) {
-    if (res.status === 'missing') out.missing.push(key);
+    if (res.status === 'missing') {
+      out.missing.push(key);
+      if (res.code === 'needs_item') out.waiting.push(key); // answered; its rule needs a blank item
+    }
     else if (res.status !== 'fail') continue;
     else if (INVALID.has(res.code)) out.invalid.push(key);
     else (res.code === 'photos_short' ? out.photos : out.failing).push(key);
@@ -39,7 +43,7 @@ export function reviewPanel(f, rating, { line, keepFilling, submitAnyway }) {
     h('h3#panel-h', { tabindex: '-1' }, t(rating === 'good' ? 'panel.check_title' : 'panel.title')),
     h('p', t('panel.rating'), ' ', h(`span.tag.r-${rating}`, t(`rating.${rating}`))),
     group('panel.warnings', f.warnings.map((w) => line(w.item, reason(w)))),
-    group('panel.missing', f.missing.map((k) => line(k))),
+    group('panel.missing', f.missing.map((k) => line(k, f.waiting.includes(k)))),
     group('panel.photos', f.photos.map((k) => line(k, true))),
     group('panel.failing', f.failing.map((k) => line(k, true))),
     h('p.then', h('strong', t('panel.then')), then),
