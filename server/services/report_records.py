@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from server.db import chunked as chunks
@@ -26,14 +27,17 @@ def answers(session: Session, scope, report, req, progress) -> None:
     t = partial(text, req.lang)
     rows = report_data.points(session, scope)
     by_point = {r.point.id: r for r in rows}
-    insps: list[Inspection] = []
+    insps: list[Any] = []
+    # Only the columns the table shows: a province's results and merge stamps would
+    # otherwise sit in memory for every one of its inspections.
+    i = Inspection.__table__.c  # type: ignore[attr-defined]
+    wanted = [i[c] for c in ("id", "point_id", "inspector_id", "submitted_at", "rating")]
+    wanted += [i.template_version_id, i.answers, i.photos]
     for part in chunks(by_point):
-        q = select(Inspection).where(
-            Inspection.point_id.in_(part),  # type: ignore[attr-defined]
-            Inspection.cycle_id.in_(scope.cycle_ids),  # type: ignore[union-attr]
-            Inspection.status == "submitted",
+        q = sa_select(*wanted).where(
+            i.point_id.in_(part), i.cycle_id.in_(scope.cycle_ids), i.status == "submitted"
         )
-        insps.extend(session.exec(q))
+        insps.extend(session.execute(q))
     names = report_data.user_names(session, {i.inspector_id for i in insps})
     items: dict[str, str] = {}  # key -> label, in template order of first appearance
     for version in sorted({i.template_version_id for i in insps}):
