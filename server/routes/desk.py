@@ -4,8 +4,6 @@ one takes the area within the viewer's scope (`?area=`) and the cycle (`?cycle=`
 
 from __future__ import annotations
 
-import json
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -50,7 +48,7 @@ async def compliance_map(request: Request, who: Viewer) -> Response:
     def load() -> dict:
         with session_scope(request.app.state.engine) as db:
             area = area_choice.chosen(db, who.scope, qp.get("area"))
-            t = table(db, area, qp.get("cycle"), today())
+            t = table(db, area, qp.get("cycle"), today(), with_previous=False)
             shaped, unplaced = positions(db, t)
             return {
                 "area": area,
@@ -77,8 +75,7 @@ async def map_geojson(request: Request, who: Viewer) -> Response:
     def load() -> bytes:
         with session_scope(request.app.state.engine) as db:
             area = area_choice.chosen(db, who.scope, qp.get("area"))
-            data = map_data(db, area, qp.get("cycle"), today(), lang)
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+            return map_data(db, area, qp.get("cycle"), lang)
 
     body = await run_in_threadpool(load)
     return Response(body, media_type="application/geo+json", headers={"Cache-Control": "no-store"})

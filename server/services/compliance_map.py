@@ -6,24 +6,33 @@ a marker coloured by its rating, 未检查 included. Colours, class breaks and t
 tooltip shows are decided here, once, in the reader's language: the page's script only
 draws what it is given, and the legend beside the map is rendered from the same classes.
 
-Speed: figures come from the summaries (services/overview.py `table`), points in one
-column-only query joined to `point_summary`; no inspection row is read.
+Speed: township figures come from their `area_summary` rows, points from one column-only
+query joined to `point_summary`; no inspection row is read.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import and_, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from server.i18n import translator
-from server.models import Area, AreaBoundary, PointSummary, ServicePoint
+from server.models import Area, AreaBoundary, AreaSummary, PointSummary, ServicePoint
 from server.pages.format import percent
-from server.services.overview import Figures, Table, table
+from server.services.area_tree import area_tree
+from server.services.cycle_choice import choose
+from server.services.overview import Figures, Table
+
+SP = ServicePoint.__table__
+PS = PointSummary.__table__
+# area id -> (the boundary's updated_at, its geometry as JSON): a boundary changes only when
+# uploaded again, so its encoding is kept between requests.
+_shapes: dict[int, tuple[Any, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -74,81 +83,124 @@ def positions(session: Session, t: Table) -> tuple[int, int]:
     return shaped, unplaced
 
 
-def map_data(
-    session: Session, area: Area, requested_cycle: str | None, today: date, lang: str
-) -> dict[str, Any]:
-    """The GeoJSON of `area` (in the viewer's scope) in a cycle, in the reader's language."""
-    t = table(session, area, requested_cycle, today)
+def map_data(session: Session, area: Area, requested_cycle: str | None, lang: str) -> bytes:
+    """The GeoJSON of `area` (in the viewer's scope) in a cycle, in the reader's language,
+    ready to send.
+
+    Shaped for a province (1,500 townships, 20,000 points) in well under 100 ms: points come
+    as one MultiPoint feature per rating with their codes, names and township (an index into
+    `township_names`) in parallel arrays, instead of 20,000 features; a boundary is encoded
+    once per upload and kept (`_shapes`), since it changes only when uploaded again."""
     _ = translator(lang)
-    cycle = t.choice.selected
-    query = "?" + urlencode({"cycle": cycle}) if cycle else ""
-    towns = {a.id: a for a in t.tree.townships()}
-    features: list[dict[str, Any]] = []
-    shapes = session.exec(
-        select(AreaBoundary.area_id, AreaBoundary.geometry).where(
-            AreaBoundary.area_id.in_(list(towns))  # type: ignore[attr-defined]
-        )
-    ).all()
-    for area_id, geometry in sorted(shapes, key=lambda s: towns[s[0]].code):
-        town = towns[area_id]
-        f = t.figures.get(area_id, Figures())
-        band = band_of(f.compliance)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {
-                    "kind": "township",
-                    "code": town.code,
-                    "name": town.name,
-                    "href": f"/area/{town.code}{query}",
-                    "fill": band.color,
-                    "band": band.key,
-                    "label": _(
-                        "map.township_tip",
-                        name=town.name,
-                        rate=percent(f.compliance) if f.compliance is not None else "–",
-                        inspected=f.inspected,
-                        points=f.points,
-                    ),
-                },
-            }
-        )
+    tree = area_tree(session, area)
+    choice = choose(session, tree.counties(), requested_cycle)
+    towns = tree.townships()
+    town_ids = [t.id for t in towns]
+    index = {t.id: n for n, t in enumerate(towns)}
+    figures = {t.id: Figures() for t in towns}
+    if choice.ids:
+        for area_id, inspected, good, basic in session.exec(
+            select(
+                AreaSummary.area_id, AreaSummary.inspected, AreaSummary.good, AreaSummary.basic
+            ).where(
+                AreaSummary.cycle_id.in_(choice.ids),  # type: ignore[attr-defined]
+                AreaSummary.area_id.in_(town_ids),  # type: ignore[attr-defined]
+            )
+        ):
+            f = figures[area_id]
+            f.inspected, f.good, f.basic = inspected, good, basic
     on_cycle = and_(
-        PointSummary.point_id == ServicePoint.id,
-        PointSummary.cycle_id.in_(t.choice.ids or [-1]),  # type: ignore[attr-defined]
+        PS.c.point_id == SP.c.id,
+        PS.c.cycle_id.in_(choice.ids or [-1]),
     )
-    rows = session.exec(
-        select(
-            ServicePoint.code,
-            ServicePoint.name,
-            ServicePoint.lat,
-            ServicePoint.lon,
-            ServicePoint.township_id,
-            PointSummary.rating,
-        )
-        .outerjoin(PointSummary, on_cycle)
-        .where(ServicePoint.active, ServicePoint.township_id.in_(list(towns)))  # type: ignore[attr-defined]
-        .order_by(ServicePoint.code)
-    ).all()
-    words = {r: _(f"rating.{r}") for r in RATING_COLORS}
-    for code, name, lat, lon, township_id, rating in rows:
-        if lat is None or lon is None:
+    groups: dict[str, list[tuple]] = {r: [] for r in RATING_COLORS}
+    for row in session.connection().execute(
+        sa_select(SP.c.code, SP.c.name, SP.c.lon, SP.c.lat, SP.c.township_id, PS.c.rating)
+        .select_from(SP.outerjoin(PS, on_cycle))
+        .where(SP.c.active, SP.c.township_id.in_(town_ids))
+        .order_by(SP.c.code)
+    ):
+        figures[row[4]].points += 1
+        if row[2] is not None and row[3] is not None:
+            groups[row[5] or "none"].append(row)
+    parts = _township_features(session, towns, figures, choice.selected, _)
+    for rating, rows in groups.items():
+        if not rows:
             continue
-        rating = rating or "none"
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-                "properties": {
-                    "kind": "point",
-                    "code": code,
-                    "name": name,
-                    "href": f"/point/{code}",
-                    "rating": rating,
-                    "color": RATING_COLORS[rating],
-                    "label": f"{name} · {towns[township_id].name} · {words[rating]}",
-                },
-            }
+        codes, names, lons, lats, township_ids, _r = zip(*rows, strict=True)
+        feature = {
+            "type": "Feature",
+            "geometry": {"type": "MultiPoint", "coordinates": list(zip(lons, lats, strict=True))},
+            "properties": {
+                "kind": "points",
+                "rating": rating,
+                "color": RATING_COLORS[rating],
+                "word": _(f"rating.{rating}"),
+                "href": "/point/{code}",
+                "codes": codes,
+                "names": names,
+                "townships": [index[t] for t in township_ids],
+            },
+        }
+        parts.append(_dumps(feature))
+    names = _dumps([t.name for t in towns])
+    return (
+        '{"type":"FeatureCollection","township_names":'
+        + names
+        + ',"features":['
+        + ",".join(parts)
+        + "]}"
+    ).encode()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _township_features(
+    session: Session, towns: list[Area], figures: dict, cycle: int | None, _: Any
+) -> list[str]:
+    """One polygon feature per township with a boundary, filled by its band."""
+    ids = [t.id for t in towns]
+    stamps = dict(
+        session.exec(
+            select(AreaBoundary.area_id, AreaBoundary.updated_at).where(
+                AreaBoundary.area_id.in_(ids)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    stale = [a for a, at in stamps.items() if _shapes.get(a, (None, ""))[0] != at]
+    for part in range(0, len(stale), 500):
+        for area_id, at, geometry in session.exec(
+            select(AreaBoundary.area_id, AreaBoundary.updated_at, AreaBoundary.geometry).where(
+                AreaBoundary.area_id.in_(stale[part : part + 500])  # type: ignore[attr-defined]
+            )
+        ):
+            _shapes[area_id] = (at, _dumps(geometry))
+    query = "?" + urlencode({"cycle": cycle}) if cycle else ""
+    out = []
+    for town in towns:
+        if town.id not in stamps:
+            continue
+        f = figures[town.id]
+        band = band_of(f.compliance)
+        props = {
+            "kind": "township",
+            "code": town.code,
+            "name": town.name,
+            "href": f"/area/{town.code}{query}",
+            "fill": band.color,
+            "band": band.key,
+            "label": _(
+                "map.township_tip",
+                name=town.name,
+                rate=percent(f.compliance) if f.compliance is not None else "–",
+                inspected=f.inspected,
+                points=f.points,
+            ),
+        }
+        geometry = _shapes[town.id][1]  # type: ignore[index]
+        out.append(
+            '{"type":"Feature","geometry":' + geometry + ',"properties":' + _dumps(props) + "}"
         )
-    return {"type": "FeatureCollection", "features": features}
+    return out

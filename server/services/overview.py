@@ -36,6 +36,7 @@ from server.services.cycle_choice import CycleChoice
 from server.services.templates import active_version
 
 COUNTED = ("inspected", *RATING_CODES, "critical", "evidence_pending")
+DEPTH = {"province": 0, "city": 1, "county": 2, "township": 3}
 
 
 def _text(raw: Any, fallback: str) -> Text:
@@ -105,11 +106,6 @@ class Figures:
     def compliance(self) -> float | None:
         """达标率: inspected points rated 达标 or 基本达标 (every critical item passed)."""
         return (self.good + self.basic) / self.inspected if self.inspected else None
-
-    def add_summary(self, row: AreaSummary) -> None:
-        for name in COUNTED:
-            setattr(self, name, getattr(self, name) + getattr(row, name))
-        self.has_data = True
 
     def add(self, other: Figures) -> None:
         for name in (*COUNTED, "points", "followups_open", "followups_overdue"):
@@ -202,13 +198,22 @@ class Table:
     total: Row
 
 
-def table(session: Session, area: Area, requested_cycle: str | None, today: date) -> Table:
+def table(
+    session: Session,
+    area: Area,
+    requested_cycle: str | None,
+    today: date,
+    *,
+    with_previous: bool = True,
+) -> Table:
     """The per-area figures of `area` (already checked to be in the viewer's scope), shared
     by the overview and the map's table."""
     tree = area_tree(session, area)
     choice = cycle_choice.choose(session, tree.counties(), requested_cycle)
     now = area_figures(session, tree, choice.ids, today)
-    before = area_figures(session, tree, choice.previous_ids, None) if choice.previous else {}
+    before = {}
+    if with_previous and choice.previous:
+        before = area_figures(session, tree, choice.previous_ids, None)
     rows = [_row(tree, choice, a, now, before) for a in tree.rows()]
     return Table(tree, choice, now, rows, _row(tree, choice, area, now, before))
 
@@ -250,64 +255,56 @@ def _row(tree: AreaTree, choice: CycleChoice, area: Area, now: dict, before: dic
 def area_figures(
     session: Session, tree: AreaTree, cycle_ids: list[int], today: date | None
 ) -> dict[int, Figures]:
-    """Figures of every area in the tree for these cycles (one per county), summed upwards.
-    With `today`, also the active points and the open and overdue follow-ups (current facts,
-    not a past cycle's)."""
-    townships = tree.townships()
-    town_ids = [t.id for t in townships]
-    per_township: dict[int, Figures] = {t.id: Figures() for t in townships}  # type: ignore[misc]
-    per_county: dict[int, Figures] = {}
+    """Figures of every area in the tree for these cycles (one per county), summed upwards
+    in one pass. With `today`, also the active points and the open and overdue follow-ups
+    (current facts, not a past cycle's)."""
+    town_ids = [t.id for t in tree.townships()]
+    own: dict[int, Figures] = {}  # the summary rows: townships' and counties' own
     if cycle_ids:
-        wanted = [c.id for c in tree.counties()] + (
-            town_ids if tree.root.level in ("county", "township") else []
-        )
-        for row in session.exec(
-            select(AreaSummary).where(
+        wanted = [c.id for c in tree.counties()] + town_ids
+        cols = [getattr(AreaSummary, name) for name in COUNTED]
+        for area_id, *values in session.exec(
+            select(AreaSummary.area_id, *cols).where(  # type: ignore[call-overload]
                 AreaSummary.cycle_id.in_(cycle_ids),  # type: ignore[attr-defined]
                 AreaSummary.area_id.in_(wanted),  # type: ignore[attr-defined]
             )
         ):
-            if row.area_id in per_township:
-                per_township[row.area_id].add_summary(row)
-            else:
-                per_county.setdefault(row.area_id, Figures()).add_summary(row)
+            own[area_id] = Figures(**dict(zip(COUNTED, values, strict=True)), has_data=True)
+    facts: dict[int, Figures] = {}
     if today is not None and town_ids:
-        _add_points_and_followups(session, per_township, town_ids, today)
+        facts = _points_and_followups(session, town_ids, today)
     out: dict[int, Figures] = {}
-    for area in tree.areas.values():
-        out[area.id] = _sum(tree, area, per_township, per_county)  # type: ignore[index]
+    # children before parents: a township, then its county, city, province
+    for area in sorted(tree.areas.values(), key=lambda a: DEPTH.get(a.level, 0), reverse=True):
+        f = Figures()
+        if area.level == "township":
+            f.add(own.get(area.id, Figures()))  # type: ignore[arg-type]
+            f.add(facts.get(area.id, Figures()))  # type: ignore[arg-type]
+        else:
+            kids = [out[k.id] for k in tree.kids(area.id) if k.id in out]  # type: ignore[arg-type, index]
+            if area.level == "county":
+                # ratings from the county's own row (its townships' rows sum to it);
+                # points and follow-ups from its townships
+                f.add(own.get(area.id, Figures()))  # type: ignore[arg-type]
+                for k in kids:
+                    f.points += k.points
+                    f.followups_open += k.followups_open
+                    f.followups_overdue += k.followups_overdue
+            else:
+                for k in kids:
+                    f.add(k)
+        out[area.id] = f  # type: ignore[index]
     return out
 
 
-def _sum(
-    tree: AreaTree, area: Area, per_township: dict[int, Figures], per_county: dict[int, Figures]
-) -> Figures:
-    figures = Figures()
-    # ratings: a township's own row, else its counties' rows (each a whole county)
-    if area.level == "township":
-        figures.add(per_township.get(area.id, Figures()))  # type: ignore[arg-type]
-        return figures
-    for county in tree.below(area.id, "county"):  # type: ignore[arg-type]
-        figures.add(per_county.get(county.id, Figures()))  # type: ignore[arg-type]
-    # points and follow-ups: only townships carry them
-    for town in tree.below(area.id, "township"):  # type: ignore[arg-type]
-        t = per_township.get(town.id)  # type: ignore[arg-type]
-        if t is not None:
-            figures.points += t.points
-            figures.followups_open += t.followups_open
-            figures.followups_overdue += t.followups_overdue
-    return figures
-
-
-def _add_points_and_followups(
-    session: Session, per_township: dict[int, Figures], town_ids: list[int], today: date
-) -> None:
+def _points_and_followups(session: Session, town_ids: list[int], today: date) -> dict[int, Figures]:
+    out: dict[int, Figures] = {}
     for township_id, n in session.exec(
         select(ServicePoint.township_id, func.count())
         .where(ServicePoint.active, ServicePoint.township_id.in_(town_ids))  # type: ignore[attr-defined]
         .group_by(ServicePoint.township_id)
     ):
-        per_township[township_id].points = n
+        out.setdefault(township_id, Figures()).points = n
     overdue = func.sum(case((FollowUp.due_date < today, 1), else_=0))
     for township_id, n, late in session.exec(
         select(ServicePoint.township_id, func.count(), overdue)
@@ -315,8 +312,9 @@ def _add_points_and_followups(
         .where(FollowUp.status == "open", ServicePoint.township_id.in_(town_ids))  # type: ignore[attr-defined]
         .group_by(ServicePoint.township_id)
     ):
-        per_township[township_id].followups_open = n
-        per_township[township_id].followups_overdue = int(late or 0)
+        f = out.setdefault(township_id, Figures())
+        f.followups_open, f.followups_overdue = n, int(late or 0)
+    return out
 
 
 def _templates(session: Session, tree: AreaTree, choice: CycleChoice) -> dict[str, Checklist]:

@@ -24,17 +24,20 @@
 
   function draw(data) {
     const towns = data.features.filter((f) => f.properties.kind === 'township');
-    const points = data.features.filter((f) => f.properties.kind === 'point');
+    // Points come grouped by rating: one MultiPoint each, with parallel arrays of codes,
+    // names and townships (an index into data.township_names).
+    const groups = data.features.filter((f) => f.properties.kind === 'points');
+    const count = groups.reduce((n, g) => n + g.geometry.coordinates.length, 0);
     // SVG keeps every marker a DOM element (clickable, testable); past a few thousand
     // markers a canvas draws far faster.
-    const map = L.map(el, { preferCanvas: points.length > 3000, zoomSnap: 0.25 });
+    const map = L.map(el, { preferCanvas: count > 3000, zoomSnap: 0.25 });
     if (el.dataset.tiles) {
       L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution, maxZoom: 18 }).addTo(map);
     } else {
       map.attributionControl.remove();
     }
     L.control.scale({ imperial: false }).addTo(map);
-    const open = (f) => () => { window.location.href = f.properties.href; };
+    const go = (href) => () => { window.location.href = href; };
     const shapes = L.geoJSON(towns, {
       style: (f) => ({
         fillColor: f.properties.fill, fillOpacity: 0.75, color: '#57606a', weight: 1,
@@ -42,28 +45,34 @@
       }),
       onEachFeature: (f, layer) => {
         layer.bindTooltip(words(f.properties.label), { sticky: true });
-        layer.on('click', open(f));
+        layer.on('click', go(f.properties.href));
         layer.on('mouseover', () => layer.setStyle({ weight: 3, color: '#1b1f24' }));
         layer.on('mouseout', () => shapes.resetStyle(layer));
       },
     }).addTo(map);
-    const markers = L.geoJSON(points, {
-      pointToLayer: (f, latlng) => L.circleMarker(latlng, {
-        radius: 7, fillColor: f.properties.color, fillOpacity: 1, color: '#ffffff', weight: 2,
-        className: 'xj-point xj-rating-' + f.properties.rating + ' xj-at-' + f.properties.code,
-      }),
-      onEachFeature: (f, layer) => {
-        layer.bindTooltip(words(f.properties.label));
-        layer.on('click', open(f));
-      },
-    }).addTo(map);
+    const markers = L.featureGroup();
+    for (const g of groups) {
+      const p = g.properties;
+      g.geometry.coordinates.forEach(([lon, lat], i) => {
+        const code = p.codes[i];
+        const marker = L.circleMarker([lat, lon], {
+          radius: 7, fillColor: p.color, fillOpacity: 1, color: '#ffffff', weight: 2,
+          className: 'xj-point xj-rating-' + p.rating + ' xj-at-' + code,
+        });
+        const town = data.township_names[p.townships[i]];
+        marker.bindTooltip(words([p.names[i], town, p.word].join(' · ')));
+        marker.on('click', go(p.href.replace('{code}', encodeURIComponent(code))));
+        markers.addLayer(marker);
+      });
+    }
+    markers.addTo(map);
     const bounds = shapes.getBounds().extend(markers.getBounds());
     if (bounds.isValid()) {
       map.fitBounds(bounds, { padding: [16, 16], maxZoom: 14 });
     } else {
       map.setView([35, 105], 4); // nothing placed yet: China
     }
-    el.dataset.ready = String(points.length);
+    el.dataset.ready = String(count);
   }
 
   fetch(el.dataset.src, { credentials: 'same-origin', headers: { Accept: 'application/geo+json' } })

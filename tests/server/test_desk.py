@@ -177,12 +177,10 @@ def test_desk_pages_speak_one_language(office, lang):
         r = office.get(url, params={"lang": lang})
         assert r.status_code == 200
         assert_one_language(r.text, lang)
-    labels = [
-        f["properties"]["label"]
-        for f in office.get("/map/data.geojson", params={"lang": lang}).json()["features"]
-    ]
-    words = ("达标", "未检查") if lang == "zh-CN" else ("Meets standard", "Not inspected")
-    assert all(any(w in label for label in labels) for w in words)
+    features = office.get("/map/data.geojson", params={"lang": lang}).json()["features"]
+    shown = {f["properties"]["word"] for f in features}
+    words = {"达标", "未检查"} if lang == "zh-CN" else {"Meets standard", "Not inspected"}
+    assert words <= shown
 
 
 def _load_boundaries(engine) -> None:
@@ -193,15 +191,36 @@ def _load_boundaries(engine) -> None:
         assert not report.problems and len(report.stored) == 16
 
 
+def _points(data: dict) -> list[dict]:
+    """The map's point groups (one MultiPoint per rating) as one dict per point."""
+    out = []
+    for f in data["features"]:
+        p = f["properties"]
+        if p["kind"] != "points":
+            continue
+        for i, (lon, lat) in enumerate(f["geometry"]["coordinates"]):
+            out.append(
+                {
+                    "code": p["codes"][i],
+                    "township": data["township_names"][p["townships"][i]],
+                    "rating": p["rating"],
+                    "color": p["color"],
+                    "href": p["href"].replace("{code}", p["codes"][i]),
+                    "at": (lon, lat),
+                }
+            )
+    return out
+
+
 def test_map_data_colours_townships_and_points(office, engine):
     data = office.get("/map/data.geojson").json()
-    assert {f["properties"]["kind"] for f in data["features"]} == {"point"}  # no boundaries yet
+    assert {f["properties"]["kind"] for f in data["features"]} == {"points"}  # no boundaries
     _load_boundaries(engine)
     r = office.get("/map/data.geojson?area=610424")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
     features = r.json()["features"]
     towns = [f for f in features if f["properties"]["kind"] == "township"]
-    points = [f for f in features if f["properties"]["kind"] == "point"]
+    points = _points(r.json())
     with session_scope(engine) as s:
         cycle = s.exec(select(Cycle).where(Cycle.year == 2020)).one()
         current = s.exec(select(Cycle).where(Cycle.year == 2026)).one()
@@ -224,19 +243,18 @@ def test_map_data_colours_townships_and_points(office, engine):
         assert p["fill"] == band_of(rows[p["code"]].compliance).color
         assert p["href"] == f"/area/{p['code']}?cycle={cycle.id}"
     assert {f["properties"]["band"] for f in towns} >= {"high", "low"}
-    for f in points:
-        p = f["properties"]
+    placed_at = {p.code: (p.lon, p.lat) for p in placed}
+    for p in points:
         assert p["rating"] == rated.get(p["code"], "none")
         assert p["color"] == RATING_COLORS[p["rating"]] and p["href"] == f"/point/{p['code']}"
-    assert sum(f["properties"]["rating"] == "none" for f in points) == 14
+        assert p["at"] == pytest.approx(placed_at[p["code"]])
+        assert p["township"] in {t["properties"]["name"] for t in towns}
+    assert sum(p["rating"] == "none" for p in points) == 14
     # in a cycle nobody inspected yet every township has the no-data colour
-    later = office.get(f"/map/data.geojson?area=610424&cycle={current.id}").json()["features"]
-    assert {f["properties"]["fill"] for f in later if f["properties"]["kind"] == "township"} == {
-        NO_DATA.color
-    }
-    assert {f["properties"]["rating"] for f in later if f["properties"]["kind"] == "point"} == {
-        "none"
-    }
+    later = office.get(f"/map/data.geojson?area=610424&cycle={current.id}").json()
+    fills = {f["properties"].get("fill") for f in later["features"]}
+    assert fills == {NO_DATA.color, None}  # townships grey; None: the points group
+    assert {p["rating"] for p in _points(later)} == {"none"}
 
 
 def test_map_page_has_a_legend_a_table_and_no_inline_script(office, engine):
