@@ -28,8 +28,8 @@ from server.services.area_tree import area_tree
 from server.services.cycle_choice import choose
 from server.services.overview import Figures, Table
 
-SP = ServicePoint.__table__
-PS = PointSummary.__table__
+SP = ServicePoint.__table__  # type: ignore[attr-defined]
+PS = PointSummary.__table__  # type: ignore[attr-defined]
 # area id -> (the boundary's updated_at, its geometry as JSON): a boundary changes only when
 # uploaded again, so its encoding is kept between requests.
 _shapes: dict[int, tuple[Any, str]] = {}
@@ -143,10 +143,10 @@ def map_data(session: Session, area: Area, requested_cycle: str | None, lang: st
             },
         }
         parts.append(_dumps(feature))
-    names = _dumps([t.name for t in towns])
+    town_names = _dumps([t.name for t in towns])
     return (
         '{"type":"FeatureCollection","township_names":'
-        + names
+        + town_names
         + ',"features":['
         + ",".join(parts)
         + "]}"
@@ -199,8 +199,6 @@ def _township_features(
                 points=f.points,
             ),
         }
-        geometry = _shapes[town.id][1]  # type: ignore[index]
-        out.append(
-            '{"type":"Feature","geometry":' + geometry + ',"properties":' + _dumps(props) + "}"
-        )
+        shape = _shapes[town.id][1]  # type: ignore[index]
+        out.append('{"type":"Feature","geometry":' + shape + ',"properties":' + _dumps(props) + "}")
     return out
