@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from server.db import chunked as chunks
@@ -202,6 +203,19 @@ def user_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     for part in chunks(set(ids)):
         for u in session.exec(select(User).where(User.id.in_(part))):  # type: ignore[union-attr]
             out[u.id or 0] = u.display_name
+    return out
+
+
+def latest_answers(session: Session, rows: list[PointRow]) -> dict[str, Any]:
+    """id -> (id, template_version_id, submitted_at, answers) of each point's latest
+    inspection: only what the book needs read (a province's results would not fit)."""
+    i = Inspection.__table__.c  # type: ignore[attr-defined]
+    out: dict[str, Any] = {}
+    ids = {r.summary.inspection_id for r in rows if r.summary}
+    for part in chunks(ids):
+        q = sa_select(i.id, i.template_version_id, i.submitted_at, i.answers)
+        for row in session.execute(q.where(i.id.in_(part))):
+            out[row.id] = row
     return out
 
 

@@ -403,7 +403,7 @@ def _n(v: float) -> str:
 def book_needs(session: Session, scope: ReportScope, report: Report, req, progress) -> None:
     t = partial(text, req.lang)
     rows = report_data.points(session, scope)
-    latest = report_data.latest_inspections(session, rows)
+    latest = report_data.latest_answers(session, rows)
     groups = list(townships(rows))
     keys = books.BOOK_ITEMS
     scols = [
