@@ -219,7 +219,8 @@ def main() -> None:
     env = server_env(settings.database_url, settings.data_dir, settings.secret_key)
     folder = tempfile.mkdtemp(prefix="xj-load-")
     server = LiveServer(env, Path(folder) / "server.log", workers=args.workers)
-    server.start()
+    # several workers importing the app on a loaded machine can take a while to answer
+    server.start(timeout=600)
     ctx = mp.get_context("fork")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     ids = list(range(args.devices))
