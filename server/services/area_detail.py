@@ -36,6 +36,7 @@ from server.services.plans import today
 from server.services.scope import Scope
 
 RATINGS = ("good", "basic", "fail", "incomplete")
+_unparsable: set[int] = set()
 
 
 @dataclass
@@ -238,10 +239,14 @@ def failed_items(session: Session, s: PointSummary) -> list[FailedItem]:
 
 def parsed_version(session: Session, version_id: int) -> Template | None:
     """The checklist version an inspection used (None if it no longer parses: its items are
-    then shown by key)."""
+    then shown by key). Versions are immutable, so a version that does not parse never
+    will: that answer is kept too, or every page would read and parse it again."""
+    if version_id in _unparsable:
+        return None
     try:
         return template_for(session, version_id)
     except (LookupError, ValueError):
+        _unparsable.add(version_id)
         return None
 
 
