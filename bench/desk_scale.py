@@ -353,6 +353,7 @@ def measure(
         (f"sup_{county}", "map data (county)", f"/map/data.geojson?area={county}"),
         ("prov_admin", "map data (province)", "/map/data.geojson"),
         ("prov_admin", "township page", f"/area/{town}"),
+        (f"sup_{town[:6]}", "township page (county sup.)", f"/area/{town}"),
         (f"sup_{county}", "county page", f"/area/{county}"),
         ("prov_admin", "point page", f"/point/{point}"),
         ("prov_admin", "inspection page", f"/inspection/{insp_id}"),
@@ -369,7 +370,7 @@ def measure(
             status = client.get(path).status_code
             if status != 200:
                 out.append((name, path, status, float("nan"), float("nan")))
-                print(f"  {name:22} {path:40} HTTP {status}", flush=True)
+                print(f"  {name:28} {path:40} HTTP {status}", flush=True)
                 continue
             for _ in range(warm):
                 client.get(path)
@@ -384,7 +385,7 @@ def measure(
             p50, p95 = statistics.median(times), _pct(times, 95)
             out.append((name, path, 200, p50, p95))
             print(
-                f"  {name:22} {path:40} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  (n={len(times)})",
+                f"  {name:28} {path:40} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  (n={len(times)})",
                 flush=True,
             )
     if photos:
