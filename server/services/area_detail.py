@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from server.db import chunked
 from server.domain.templates import Template
 from server.errors import NotFound
 from server.models import (
@@ -265,15 +266,11 @@ def _users(session: Session, ids: set[int]) -> dict[int, User]:
     return {u.id: u for u in session.exec(select(User).where(User.id.in_(sorted(ids))))}  # type: ignore[union-attr,misc]
 
 
-def _followups_by(
-    session: Session, key, where, on: date, *, join: bool = False
-) -> dict[Any, list[int]]:
+def _followups_by(session: Session, key, where, on: date) -> dict[Any, list[int]]:
     """{key: [open, overdue]} for the open follow-ups matching `where`. A follow-up stays
     open across cycles until a later passing inspection closes it, so no cycle filter."""
     late = FollowUp.due_date < on
     q = select(key, late, func.count()).select_from(FollowUp)
-    if join:
-        q = q.join(ServicePoint, ServicePoint.id == FollowUp.point_id)  # type: ignore[arg-type]
     q = q.where(where, FollowUp.status == "open").group_by(key, late)
     out: dict[Any, list[int]] = {}
     for k, is_late, n in session.exec(q):  # type: ignore[call-overload]
@@ -308,25 +305,25 @@ def _child_rows(
             select(Area.id, Area.parent_id).where(Area.parent_id.in_(ids))  # type: ignore[union-attr]
         ):
             by_township[tid] = parent
+    # Follow-ups by point id (the (point_id, status) index), summed per area here: a join
+    # on the township let SQLite walk every open follow-up of the province (390 ms).
     points: dict[Any, int] = {}
-    for tid, n in session.exec(
-        select(ServicePoint.township_id, func.count())
-        .where(ServicePoint.township_id.in_(list(by_township)), ServicePoint.active.is_(True))  # type: ignore[attr-defined]
-        .group_by(ServicePoint.township_id)
-    ):
-        points[by_township[tid]] = points.get(by_township[tid], 0) + n
+    area_of_point: dict[int, Any] = {}
+    for part in chunked(by_township):
+        q = select(ServicePoint.id, ServicePoint.township_id, ServicePoint.active).where(
+            ServicePoint.township_id.in_(part)  # type: ignore[attr-defined]
+        )
+        for pid, tid, active in session.exec(q):
+            area = by_township[tid]
+            area_of_point[pid] = area  # type: ignore[index]
+            points[area] = points.get(area, 0) + bool(active)
     followups: dict[Any, list[int]] = {}
-    q = _followups_by(
-        session,
-        ServicePoint.township_id,
-        ServicePoint.township_id.in_(list(by_township)),  # type: ignore[attr-defined]
-        on,
-        join=True,
-    )
-    for tid, (open_, late) in q.items():
-        counts = followups.setdefault(by_township[tid], [0, 0])
-        counts[0] += open_
-        counts[1] += late
+    for part in chunked(area_of_point):
+        found = _followups_by(session, FollowUp.point_id, FollowUp.point_id.in_(part), on)  # type: ignore[attr-defined]
+        for pid, (open_, late) in found.items():
+            counts = followups.setdefault(area_of_point[pid], [0, 0])
+            counts[0] += open_
+            counts[1] += late
     rows = []
     for area in areas:
         fig = Figures(points=points.get(area.id, 0))
