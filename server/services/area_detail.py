@@ -314,9 +314,9 @@ def _child_rows(
             ServicePoint.township_id.in_(part)  # type: ignore[attr-defined]
         )
         for pid, tid, active in session.exec(q):
-            area = by_township[tid]
-            area_of_point[pid] = area  # type: ignore[index]
-            points[area] = points.get(area, 0) + bool(active)
+            owner = by_township[tid]
+            area_of_point[pid] = owner  # type: ignore[index]
+            points[owner] = points.get(owner, 0) + bool(active)
     followups: dict[Any, list[int]] = {}
     for part in chunked(area_of_point):
         found = _followups_by(session, FollowUp.point_id, FollowUp.point_id.in_(part), on)  # type: ignore[attr-defined]
