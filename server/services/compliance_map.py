@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, func
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -109,20 +109,26 @@ def map_data(session: Session, area: Area, requested_cycle: str | None, lang: st
         ):
             f = figures[area_id]
             f.inspected, f.good, f.basic = inspected, good, basic
-    on_cycle = and_(
-        PS.c.point_id == SP.c.id,
-        PS.c.cycle_id.in_(choice.ids or [-1]),
-    )
+    # Two plain queries, not an outer join: joined, SQLite probes the summary's primary key
+    # (cycle, point) once per cycle for every point (3 s for a province); apart, each is a
+    # range scan.
+    rated: dict[int, str] = {
+        point_id: rating
+        for point_id, rating in session.connection().execute(
+            sa_select(PS.c.point_id, PS.c.rating).where(
+                PS.c.cycle_id.in_(choice.ids or [-1]), PS.c.counted
+            )
+        )
+    }
     groups: dict[str, list[tuple]] = {r: [] for r in RATING_COLORS}
     for row in session.connection().execute(
-        sa_select(SP.c.code, SP.c.name, SP.c.lon, SP.c.lat, SP.c.township_id, PS.c.rating)
-        .select_from(SP.outerjoin(PS, on_cycle))
+        sa_select(SP.c.code, SP.c.name, SP.c.lon, SP.c.lat, SP.c.township_id, SP.c.id)
         .where(SP.c.active, SP.c.township_id.in_(town_ids))
         .order_by(SP.c.code)
     ):
         figures[row[4]].points += 1
         if row[2] is not None and row[3] is not None:
-            groups[row[5] or "none"].append(row)
+            groups[rated.get(row[5]) or "none"].append(row)
     parts = _township_features(session, towns, figures, choice.selected, _)
     for rating, rows in groups.items():
         if not rows:
