@@ -37,14 +37,34 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=True,
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    """On SQLite, a batch migration rebuilds a table (copy, drop, rename); with foreign keys
+    enforced, dropping a table that other rows point at (inspection, follow_up) fails on any
+    database holding data. SQLite's own recipe for altering tables: switch enforcement off
+    for the migration, check every reference afterwards, switch it back on."""
+    sqlite = connection.dialect.name == "sqlite"
+    # Straight to the driver: the pragma is a no-op inside a transaction, and the engine's
+    # `begin` hook would open one around anything sent through SQLAlchemy.
+    raw = connection.connection.driver_connection if sqlite else None
+    if raw is not None:
+        connection.commit()
+        raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+            if raw is not None:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left broken references: {broken[:5]}")
+    finally:
+        if raw is not None:
+            connection.commit()
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

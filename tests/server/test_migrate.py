@@ -23,3 +23,33 @@ def test_change_counter_is_seeded(engine):
         counter = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
         seqs = conn.execute(text("SELECT seq FROM template_version ORDER BY seq")).scalars()
         assert list(seqs) == list(range(1, counter + 1)) and counter >= 2
+
+
+def test_migrations_keep_a_county_s_data_on_sqlite(tmp_path, monkeypatch):
+    """Upgrading a database that holds inspections and follow-ups: SQLite rebuilds a table to
+    alter it, and with foreign keys enforced dropping `inspection` failed while follow-ups
+    pointed at it (0007). Down to before the rebuilds and up again, nothing is lost."""
+    import sqlite3
+
+    from alembic import command
+
+    from server.cli import main
+    from server.migrate import alembic_config
+
+    db = tmp_path / "county.db"
+    monkeypatch.setenv("XUNJIAN_DATA_DIR", str(tmp_path / "data"))
+    assert main(["demo", "--db", str(db)]) == 0
+    tables = ("inspection", "follow_up", "point_summary", "service_point")
+
+    def counts() -> list[int]:
+        with sqlite3.connect(db) as conn:
+            return [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables]
+
+    before = counts()
+    assert before[0] > 0 and before[1] > 0
+    cfg = alembic_config(f"sqlite:///{db}")
+    command.downgrade(cfg, "0006_plans_boundaries")
+    command.upgrade(cfg, "head")
+    assert counts() == before
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
