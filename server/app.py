@@ -7,13 +7,16 @@ import logging
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from server import maintenance
 from server.db import engine_from_settings
 from server.errors import AppError
 from server.handlers import error_handlers
+from server.middleware import BodyLimit, SecurityHeaders
 from server.pages.render import build_environment
 from server.routes import route_table
+from server.services.sync_limit import SyncLimit
 from server.settings import Settings
 
 log = logging.getLogger("xunjian")
@@ -26,12 +29,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=route_table(settings),
         exception_handlers=error_handlers(),
+        middleware=[
+            Middleware(SecurityHeaders, tls_proxy=bool(settings.tls_proxy)),
+            Middleware(BodyLimit, max_blob_bytes=settings.max_blob_bytes),
+        ],
         lifespan=_lifespan(engine, settings),
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.secret = settings.resolved_secret()
     app.state.pages = build_environment()
+    app.state.sync_limit = SyncLimit(settings.sync_per_minute)
     return app
 
 

@@ -71,3 +71,21 @@ def chunked(values: Iterable[Any]) -> Iterator[list[Any]]:
     todo = sorted(values)
     for start in range(0, len(todo), CHUNK):
         yield todo[start : start + CHUNK]
+
+
+MAX_DB_INT = 2**63 - 1
+
+
+def db_int(raw: str | int | None) -> int | None:
+    """`raw` as an integer a database column can hold (|n| <= 2**63 - 1), else None: ids
+    and offsets come from URLs, and a 20-digit one used to reach the driver and answer 500."""
+    if isinstance(raw, int):  # a route's `{x:int}` convertor already parsed it
+        value = raw
+    elif raw is None or len(raw) > 20:
+        return None
+    else:
+        try:
+            value = int(raw)
+        except ValueError:
+            return None
+    return value if abs(value) <= MAX_DB_INT else None

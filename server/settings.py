@@ -56,6 +56,18 @@ class Settings:
     map_attribution: str = _setting(
         "", "Credit line shown on the map for the tile server (e.g. 天地图 GS(2024)0568号)."
     )
+    login_failures_per_account: int = _setting(
+        10, "Failed logins an account may have in 15 minutes before logins to it wait."
+    )
+    login_failures_per_address: int = _setting(
+        50, "Failed logins one network address may have in 15 minutes before it waits."
+    )
+    sync_per_minute: int = _setting(
+        300, "Sync requests one device may make per minute (per server process)."
+    )
+    tls_proxy: int = _setting(
+        0, "1 when a proxy that terminates TLS forwards to this server: cookies are Secure."
+    )
     lang: str = _setting(
         "zh-CN",
         "Language of the command line, and of the office pages for a reader who chose none "
@@ -63,6 +75,8 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
+        if self.tls_proxy not in (0, 1):
+            raise SystemExit(f"{ENV_PREFIX}TLS_PROXY must be 0 or 1, got {self.tls_proxy!r}")
         if self.lang not in ("zh-CN", "en"):
             raise SystemExit(f"{ENV_PREFIX}LANG must be zh-CN or en, got {self.lang!r}")
 

@@ -133,6 +133,10 @@ def apply_op(repo: Repo, op: Op | BadOp, ctx: Context) -> Ack:
         if prev.ack.status != "rejected":
             base_rev = max(base_rev, prev.ack.rev)
 
+    if current is None and op.base_rev > 0:
+        # a new record has no revision to build on (sync-protocol.md: `bad_base_rev`)
+        rej = Rejection.of("bad_base_rev", "base_rev", base_rev=op.base_rev, rev=0)
+        return _reject(repo, op, rej, ctx, True, digest)
     base: dict | None = None
     if current is not None:
         if base_rev > current.rev:

@@ -198,6 +198,8 @@ class Client:
                 "password": password,
                 "device_id": self.device_id,
                 "device_name": device_name,
+                # the last token this device held: lets a colleague's login take it over
+                "device_proof": self.store.get("token", "") or "",
             },
             auth=False,
         )

@@ -31,6 +31,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "此登录凭证属于另一台设备。",
         "This token was issued to a different device.",
     ),
+    "device_in_use": (
+        "这台设备仍由另一位用户登录。请其在这台手机上退出登录，或请主管在“设备”页注销这台设备。",
+        "This device is still signed in to another user. Ask them to log out on this phone, "
+        "or a supervisor to sign the device out on the Devices page.",
+    ),
+    "too_many_logins": (
+        "尝试次数太多，请 {minutes} 分钟后再登录。",
+        "Too many login attempts. Wait {minutes} min, then log in.",
+    ),
+    "too_many_requests": (
+        "同步太频繁，请 {retry_after} 秒后再试。",
+        "Too many sync requests; retry in {retry_after} s.",
+    ),
     # per-op rejections (ack status `rejected`, kept in quarantine)
     "op_id_reused": (
         "操作编号 {op_id} 已用于另一份不同的数据，本次数据已隔离待查。",
@@ -120,6 +133,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "upload_idle": (
         "上传中断：已收到 {received} 字节，请从该处继续上传。",
         "The upload stalled; the server holds {received} bytes: continue from there.",
+    ),
+    "photo_not_named": (
+        "这张照片不属于您的任何检查记录：请先同步记录，再上传它的照片。",
+        "No inspection of yours names this photo: sync the record first, then its photos.",
     ),
     "bad_range": ("Content-Range 头格式错误。", "The Content-Range header is malformed."),
     "bad_sha256": (

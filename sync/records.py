@@ -35,6 +35,9 @@ MAX_RECORD_ID = 36  # a UUID
 MAX_CODE = 32  # point_code, template_key
 MAX_DEVICE_ID = 64
 GPS_RANGES = (("lat", -90, 90), ("lon", -180, 180))
+MAX_INT = 2**31 - 1  # ids, versions and revisions: a database integer on every backend
+MAX_PHOTO_SIZE = 1 << 30  # far above any server's upload limit, far below absurd
+MAX_ACCURACY_M = 1_000_000
 
 
 def _iso(value: Any, path: str, nullable: bool = False) -> None:
@@ -61,8 +64,10 @@ def _photo(p: Any, path: str) -> None:
     if not isinstance(p.get("item"), str) or not p["item"]:
         raise MessageError(f"{path}.item", "must name a checklist item")
     size = p.get("size")
-    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-        raise MessageError(f"{path}.size", "must be a positive integer (bytes)")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_PHOTO_SIZE:
+        raise MessageError(
+            f"{path}.size", f"must be a positive integer of at most {MAX_PHOTO_SIZE} (bytes)"
+        )
     if not isinstance(p.get("mime"), str) or not p["mime"].startswith("image/"):
         raise MessageError(f"{path}.mime", "must be an image/* type")
     if "taken_at" in p:
@@ -77,8 +82,9 @@ def _gps(g: Any, path: str) -> None:
     for key, lo, hi in GPS_RANGES:
         if not _num(g.get(key)) or not lo <= g[key] <= hi:
             raise MessageError(f"{path}.{key}", f"must be a number in [{lo}, {hi}]")
-    if g.get("accuracy") is not None and (not _num(g["accuracy"]) or g["accuracy"] < 0):
-        raise MessageError(f"{path}.accuracy", "must be a number >= 0")
+    acc = g.get("accuracy")
+    if acc is not None and (not _num(acc) or not 0 <= acc <= MAX_ACCURACY_M):
+        raise MessageError(f"{path}.accuracy", f"must be a number in [0, {MAX_ACCURACY_M}]")
     if "at" in g:
         _iso(g["at"], f"{path}.at", nullable=True)
 
@@ -99,10 +105,12 @@ def validate_inspection(d: dict, path: str = "data.") -> None:
         if not isinstance(d[key], str) or not 0 < len(d[key]) <= MAX_CODE:
             raise MessageError(f"{path}{key}", f"must be a string of 1-{MAX_CODE} characters")
     tv = d["template_version"]
-    if not isinstance(tv, int) or isinstance(tv, bool) or tv < 1:
-        raise MessageError(f"{path}template_version", "must be an integer >= 1")
+    if not isinstance(tv, int) or isinstance(tv, bool) or not 1 <= tv <= MAX_INT:
+        raise MessageError(f"{path}template_version", f"must be an integer in [1, {MAX_INT}]")
     cyc = d.get("cycle_id")
-    if cyc is not None and (not isinstance(cyc, int) or isinstance(cyc, bool)):
+    if cyc is not None and (
+        not isinstance(cyc, int) or isinstance(cyc, bool) or abs(cyc) > MAX_INT
+    ):
         raise MessageError(f"{path}cycle_id", "must be null or an integer")
     if d["status"] not in STATUSES:
         raise MessageError(f"{path}status", "must be draft or submitted")

@@ -14,7 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.logins import DEMO_PASSWORD, login_body
+from tests.logins import DEMO_PASSWORD, held, login_body
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,9 +115,8 @@ class LiveServer:
         headers: dict | None = None,
     ) -> str:
         """Log a phone in (tests/logins.py's body); its bearer token."""
-        return self.post("/api/auth/login", login_body(username, device, password), None, headers)[
-            "token"
-        ]
+        body = login_body(username, device, password)
+        return held(device, self.post("/api/auth/login", body, None, headers)["token"])
 
     def log_tail(self, n: int = 60) -> str:
         try:

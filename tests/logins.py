@@ -10,8 +10,22 @@ import re
 DEMO_PASSWORD = "demo-pass-2020"  # every demo account's password in the tests
 
 
+# device id -> the last token it was given, as the phone itself keeps it (`device_proof`):
+# tests that log two users in on one device id are one shared phone
+_HELD: dict[str, str] = {}
+
+
 def login_body(username: str, device: str, password: str = DEMO_PASSWORD) -> dict:
-    return {"username": username, "password": password, "device_id": device, "device_name": ""}
+    body = {"username": username, "password": password, "device_id": device, "device_name": ""}
+    if device in _HELD:
+        body["device_proof"] = _HELD[device]
+    return body
+
+
+def held(device: str, token: str) -> str:
+    """Note the token a device was given (the next login on it shows it); returns it."""
+    _HELD[device] = token
+    return token
 
 
 def api_login(
@@ -20,7 +34,7 @@ def api_login(
     """Log a phone in; the Authorization header its later requests carry."""
     r = client.post("/api/auth/login", json=login_body(username, device, password))
     assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    return {"Authorization": f"Bearer {held(device, r.json()['token'])}"}
 
 
 def csrf_of(html: str) -> str:

@@ -283,10 +283,11 @@ export async function login(username, password) {
     method: 'POST', cache: 'no-store',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify({ username, password, device_id: device,
-      device_name: await getMeta('device_name', '') }),
+      device_name: await getMeta('device_name', ''), device_proof: await getMeta('device_proof', '') }),
   });
   const data = await res.json().catch(() => null);
-  if (!res.ok) return { ok: false, code: data?.error?.code || `http_${res.status}`, error: data?.error };
+  if (!res.ok) return { ok: false, code: data?.error?.code || `http_${res.status}`, error: data?.error,
+    retryAfter: Number(res.headers.get('Retry-After')) || 0 };
   const user = data.user;
   const users = { ...(await getMeta('users', {})), [user.id]: user.display_name || user.username };
   const switched = (await getMeta('data_owner')) !== user.id;
@@ -300,6 +301,8 @@ export async function login(username, password) {
       s.meta.put({ k: 'data_owner', v: user.id });
     }
     s.meta.put({ k: 'users', v: users });
+    // Kept through logout: shows the server this phone held the device (a colleague's login).
+    s.meta.put({ k: 'device_proof', v: data.token });
     s.meta.put({ k: 'auth', v: { token: data.token, expires_at: data.expires_at, user,
       limits: data.limits || {}, scope: { role: user.role, area_code: user.area_code },
       logged_in_at: new Date().toISOString(), expired: false } });

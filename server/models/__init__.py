@@ -8,6 +8,7 @@ from server.models.counter import ChangeCounter
 from server.models.cycle import Assignment, Cycle
 from server.models.inspection import STATUSES, FollowUp, Inspection
 from server.models.point import KINDS, ServicePoint
+from server.models.rate import RateCounter
 from server.models.summary import (
     AreaFollowUpSummary,
     AreaItemSummary,
@@ -40,6 +41,7 @@ __all__ = [
     "InspectionRevision",
     "PointSummary",
     "Quarantine",
+    "RateCounter",
     "RetiredToken",
     "ServicePoint",
     "SyncConflict",

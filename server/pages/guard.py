@@ -18,8 +18,10 @@ from starlette.responses import RedirectResponse, Response
 
 from server.db import session_scope
 from server.errors import Forbidden
+from server.middleware import over_tls
 from server.services import web_session
 from server.services.web_session import Viewer, WebSession
+from sync.text import scrub
 
 Handler = Callable[[Request, Viewer], Awaitable[Response]]
 
@@ -40,7 +42,7 @@ def set_session_cookie(request: Request, response: Response, session: WebSession
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=over_tls(request),
     )
 
 
@@ -96,9 +98,10 @@ async def checked_form(request: Request, who: Viewer) -> FormData:
 
 
 def form_text(form: FormData, key: str, max_len: int) -> str:
-    """A text field of a posted form, cut to `max_len` ("" when absent or a file)."""
+    """A text field of a posted form, cut to `max_len` ("" when absent or a file). A NUL
+    (which PostgreSQL refuses deep in a query) shows as U+FFFD instead."""
     value = form.get(key)
-    return value[:max_len] if isinstance(value, str) else ""
+    return scrub(value[:max_len]) if isinstance(value, str) else ""
 
 
 def page_number(request: Request) -> int:

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.i18n import DEFAULT_LANG, normalize_lang
+from server.middleware import over_tls
 
 if TYPE_CHECKING:
     from server.services.web_session import Viewer
@@ -45,5 +46,5 @@ def remember_lang(request: Request, response: Response, lang: str) -> None:
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=over_tls(request),
     )

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from server.db import db_int
 from server.errors import AppError
 from server.pages.guard import checked_form, form_text, page
 from server.pages.render import render
@@ -19,10 +20,8 @@ FIELDS = ("username", "display_name", "role", "area", "password")
 
 
 def _user_id(request: Request) -> int:
-    try:
-        return int(request.path_params["user_id"])
-    except ValueError:
-        return -1
+    found = db_int(request.path_params["user_id"])
+    return -1 if found is None else found
 
 
 @page

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from server.db import db_int
 from server.domain.templates import TemplateError
 from server.errors import AppError, BadRequest
 from server.pages.guard import checked_form, form_text, page, page_number
@@ -17,10 +18,7 @@ from server.services.web_session import Viewer
 
 
 def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    return db_int(raw) if raw else None
 
 
 async def _plans_page(request, who, *, error=None, status=200) -> Response:
@@ -147,6 +145,7 @@ async def checklist_list(request: Request, who: Viewer) -> Response:
 
 @page
 async def checklist_upload(request: Request, who: Viewer) -> Response:
+    await with_rights(request, who, lambda _, r: r.require("checklists"))  # before the form
     form, data, _ = await upload_form(request, who)
     county = form.get("county") if isinstance(form.get("county"), str) else ""
     note = form.get("note") if isinstance(form.get("note"), str) else ""
@@ -183,6 +182,7 @@ async def checklist_params(request: Request, who: Viewer) -> Response:
 @page
 async def checklist_params_save(request: Request, who: Viewer) -> Response:
     key, county = request.path_params["key"], request.path_params["county"]
+    await with_rights(request, who, lambda _, r: r.require("checklists"))  # before the form
     form = await checked_form(request, who)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
     try:
@@ -198,7 +198,7 @@ async def checklist_params_save(request: Request, who: Viewer) -> Response:
             if isinstance(exc, AppError)
             else BadRequest("error.params_refused", detail=str(exc))
         )
-        return await _checklists_page(request, who, error=err, status=400)
+        return await _checklists_page(request, who, error=err, status=err.status)
     return RedirectResponse(
         f"/admin/checklists?notice={'params' if created else 'same'}", status_code=303
     )
@@ -224,6 +224,7 @@ async def cycle_list(request: Request, who: Viewer) -> Response:
 
 @page
 async def cycle_add(request: Request, who: Viewer) -> Response:
+    await with_rights(request, who, lambda _, r: r.require("cycles"))  # before the form
     form = await checked_form(request, who)
     try:
         start, end = form_date(form, "start_date"), form_date(form, "end_date")

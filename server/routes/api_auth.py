@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from server.clock import iso
 from server.db import session_scope
+from server.errors import AppError
 from server.routes.api_common import (
     bad_request,
     caller_of,
@@ -18,7 +19,7 @@ from server.routes.api_common import (
     read_json,
     scope_of_caller,
 )
-from server.services import device_admin, devices
+from server.services import device_admin, devices, rate_limits
 from sync.hlc import valid_node
 from sync.messages import PROTOCOL
 
@@ -42,16 +43,29 @@ async def login(request: Request):
     name = body.get("device_name") or ""
     if not isinstance(name, str):
         raise bad_request("bad_field", "device_name", detail="must be text")
+    proof = body.get("device_proof") or ""
+    if not isinstance(proof, str) or len(proof) > 256:
+        raise bad_request("bad_field", "device_proof", detail="must be the token this phone held")
     settings = request.app.state.settings
 
     agent = devices.Agent(
         request.headers.get("user-agent", ""), request.headers.get("sec-ch-ua-model", "")
     )
 
-    def run() -> dict:
-        with session_scope(request.app.state.engine, write=True) as session:
+    engine = request.app.state.engine
+    address = request.client.host if request.client else ""
+
+    def attempt() -> dict:
+        with session_scope(engine, write=True) as session:
             issued = devices.login(
-                session, username, password, device_id, name[:512], settings.token_days, agent
+                session,
+                username,
+                password,
+                device_id,
+                name[:512],
+                settings.token_days,
+                agent,
+                proof,
             )
             return {
                 "token": issued.token,
@@ -60,6 +74,16 @@ async def login(request: Request):
                 "server_time": _now(),
                 "limits": _limits(settings),
             }
+
+    def run() -> dict:
+        return rate_limits.guarded(
+            engine,
+            rate_limits.of_settings(settings),
+            username,
+            address,
+            attempt,
+            lambda _, exc: isinstance(exc, AppError) and exc.code == "bad_credentials",
+        )
 
     return json_response(request, await run_in_threadpool(run))
 

@@ -7,10 +7,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse
 from starlette.routing import Route
 
-from server.errors import AppError, NotFound
-from server.routes.api_common import bad_request, caller_of, json_response
+from server.db import session_scope
+from server.errors import AppError, Forbidden, NotFound
+from server.routes.api_common import bad_request, json_response
 from server.services import blob_upload
 from server.services.blobstore import is_sha256, stored_photo
+from server.services.devices import authenticate
+from server.services.photo_access import named_by_user, visible_in
+from server.services.scope import scope_of
 
 
 def _sha(request: Request) -> str:
@@ -18,6 +22,25 @@ def _sha(request: Request) -> str:
     if not is_sha256(sha):
         raise bad_request("bad_sha256", "sha256")
     return sha
+
+
+async def _may(request: Request, sha: str, send: bool) -> None:
+    """The caller may send this photo (one of their inspections names it) or, for reading,
+    see it (an inspection in their area names it); one trip to the pool for both checks."""
+    header = request.headers.get("authorization")
+
+    def run() -> bool:
+        with session_scope(request.app.state.engine) as session:
+            caller = authenticate(session, header)
+            assert caller.user.id is not None
+            if named_by_user(session, caller.user.id, sha):
+                return True
+            return not send and visible_in(session, scope_of(session, caller.user), sha)
+
+    if not await run_in_threadpool(run):
+        if send:
+            raise Forbidden.protocol("photo_not_named", "sha256")
+        raise NotFound("error.photo_not_uploaded")
 
 
 def _mb(n: int) -> str:
@@ -37,8 +60,8 @@ def _error(exc: blob_upload.UploadError) -> AppError:
 
 
 async def blob_status(request: Request):
-    await caller_of(request)
     sha = _sha(request)
+    await _may(request, sha, send=False)
     settings = request.app.state.settings
     held, complete = await run_in_threadpool(
         blob_upload.status, request.app.state.engine, settings.data_path, sha
@@ -55,8 +78,8 @@ async def blob_status(request: Request):
 
 
 async def put_blob(request: Request):
-    await caller_of(request)
     sha = _sha(request)
+    await _may(request, sha, send=True)
     settings = request.app.state.settings
     length = request.headers.get("content-length")
     try:
@@ -82,8 +105,8 @@ async def put_blob(request: Request):
 
 
 async def get_blob(request: Request):
-    await caller_of(request)
     sha = _sha(request)
+    await _may(request, sha, send=False)
     found = await run_in_threadpool(stored_photo, request.app.state.settings.data_path, sha)
     if found is None:
         raise NotFound("error.photo_not_uploaded")

@@ -11,13 +11,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.db import session_scope
+from server.db import MAX_DB_INT, db_int, session_scope
 from server.errors import AppError, BadRequest, PayloadTooLarge
 from server.services.devices import Caller, authenticate, seen_is_stale, stamp_seen
 from server.services.scope import Scope, scope_of
+from sync.text import DETAIL, first_unstorable
 
 MAX_JSON_BYTES = 16 * 1024 * 1024  # after decompression: a 500-op batch is ~1-2 MB
 GZIP_MIN = 1024
+MAX_DEPTH = 32  # a sync batch is 8 deep (ops[].data.answers.opening_hours.mon[0][0])
 
 
 def bad_request(code: str, field: str | None = None, **params: Any) -> AppError:
@@ -44,8 +46,10 @@ def _gunzip(raw: bytes) -> bytes:
     return out
 
 
-async def read_json(request: Request) -> Any:
-    """The JSON body, gunzipped when sent with Content-Encoding: gzip (size-bounded)."""
+async def read_json(request: Request, own_text: str | None = None) -> Any:
+    """The JSON body, gunzipped when sent with Content-Encoding: gzip (size-bounded), at
+    most MAX_DEPTH deep, every string storable (except under the top-level key
+    `own_text`, e.g. a sync batch's `ops`, whose items are refused one by one)."""
     raw = bytearray()
     async for chunk in request.stream():
         raw.extend(chunk)
@@ -58,14 +62,48 @@ async def read_json(request: Request) -> Any:
     elif encoding not in ("", "identity"):
         raise bad_request("bad_field", "Content-Encoding", detail="only gzip is accepted")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("bad_json") from None
+    _check_tree(value, own_text)
+    return value
+
+
+def _check_tree(value: Any, own_text: str | None) -> None:
+    """Refuse nesting deeper than any message needs (code below may recurse over it) and,
+    outside the top-level key `own_text` (whose parser refuses per item), text no database
+    can store. Iterative, so a hostile depth costs no stack."""
+    stack: list[tuple[Any, int, bool]] = [(value, 0, True)]
+    while stack:
+        v, depth, check = stack.pop()
+        if depth > MAX_DEPTH:
+            raise bad_request("bad_json")
+        if isinstance(v, dict):
+            if depth == 0 and own_text in v:
+                stack.append((v[own_text], 1, False))
+                v = {k: x for k, x in v.items() if k != own_text}
+            stack.extend((x, depth + 1, check) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, depth + 1, check) for x in v)
+    # a second, flat pass for text: the path of the first bad string names the field
+    if own_text is not None and isinstance(value, dict):
+        value = {k: x for k, x in value.items() if k != own_text}
+    where = first_unstorable(value)
+    if where is not None:
+        raise bad_request("bad_field", where, detail=DETAIL)
+
+
+def json_bytes(body: Any) -> bytes:
+    """UTF-8 JSON; text that cannot be UTF-8 (a lone surrogate echoed back) goes escaped."""
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:
+        return json.dumps(body, separators=(",", ":")).encode()
 
 
 def json_response(request: Request, body: Any, status: int = 200) -> Response:
     """JSON, gzipped when the client accepts it and it is worth it."""
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    data = json_bytes(body)
     headers = {"Vary": "Accept-Encoding", "Cache-Control": "no-store"}
     if len(data) >= GZIP_MIN and "gzip" in request.headers.get("accept-encoding", "").lower():
         data = gzip.compress(data, compresslevel=6, mtime=0)
@@ -109,12 +147,18 @@ async def scope_of_caller(request: Request) -> Scope:
 
 def paging(request: Request, default: int = 100, most: int = 500) -> tuple[int, int]:
     """`?limit=&offset=` of a list endpoint: (limit within 1..most, offset >= 0)."""
-    try:
-        limit = min(most, max(1, int(request.query_params.get("limit", default))))
-        offset = max(0, int(request.query_params.get("offset", 0)))
-    except ValueError:
-        raise bad_request("bad_field", "limit", detail="must be an integer") from None
-    return limit, offset
+    limit = query_int(request, "limit", default)
+    offset = query_int(request, "offset", 0)
+    return min(most, max(1, limit)), max(0, offset)
+
+
+def query_int(request: Request, key: str, default: int) -> int:
+    """An integer query parameter that fits a database integer, else 400 naming it."""
+    raw = request.query_params.get(key)
+    value = db_int(raw) if raw is not None else default
+    if value is None:
+        raise bad_request("bad_field", key, detail=f"must be an integer of at most {MAX_DB_INT}")
+    return value
 
 
 def need_field(body: Any, key: str, kind: type, max_len: int = 128) -> Any:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.clock import iso
-from server.db import session_scope
+from server.db import db_int, session_scope
 from server.errors import NotFound
 from server.routes.api_common import (
     bad_request,
@@ -62,10 +62,10 @@ async def list_conflicts(request: Request) -> Response:
 
 
 def _cid(request: Request) -> int:
-    try:
-        return int(request.path_params["conflict_id"])
-    except ValueError:
-        raise NotFound("error.conflict_not_found") from None
+    cid = db_int(request.path_params["conflict_id"])
+    if cid is None or cid < 1:
+        raise NotFound("error.conflict_not_found")
+    return cid
 
 
 async def get_conflict(request: Request) -> Response:

@@ -16,7 +16,8 @@ from sync.messages import SyncRequest
 
 async def sync(request: Request) -> Response:
     caller = await caller_of(request)
-    raw = await read_json(request)
+    request.app.state.sync_limit.take(caller.device.id)
+    raw = await read_json(request, own_text="ops")
     settings = request.app.state.settings
     try:
         req = SyncRequest.from_json(raw, max_ops=settings.sync_page_size)

@@ -19,6 +19,7 @@ from server.pages.render import render
 from server.routes import review_conflicts
 from server.services import device_admin, quarantine
 from server.services.blobstore import is_sha256, stored_photo
+from server.services.photo_access import visible_in
 from server.services.review_counts import ReviewCounts, review_counts
 from server.services.web_session import Viewer
 
@@ -103,7 +104,8 @@ async def photo(request: Request, who: Viewer) -> Response:
     def run() -> tuple[Path, str | None] | None:
         with session_scope(request.app.state.engine) as db:
             blob = db.get(Blob, sha)
-        if blob is None or not blob.complete:
+            seen = visible_in(db, who.scope, sha)  # a hash alone shows no other area's photo
+        if blob is None or not blob.complete or not seen:
             return None
         return stored_photo(request.app.state.settings.data_path, sha)
 

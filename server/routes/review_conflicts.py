@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server.db import session_scope
+from server.db import db_int, session_scope
 from server.errors import NotFound
 from server.pages.guard import checked_form, page, page_number
 from server.pages.render import render
@@ -22,10 +22,10 @@ PAGE_SIZE = 50
 
 
 def _cid(request: Request) -> int:
-    try:
-        return int(request.path_params["conflict_id"])
-    except ValueError:
-        raise NotFound("error.conflict_not_found") from None
+    cid = db_int(request.path_params["conflict_id"])
+    if cid is None or cid < 1:
+        raise NotFound("error.conflict_not_found")
+    return cid
 
 
 @page

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from server.db import session_scope
+from server.errors import AppError
 from server.i18n import normalize_lang
 from server.models import User
 from server.pages.guard import (
@@ -26,7 +27,7 @@ from server.pages.guard import (
 )
 from server.pages.lang import remember_lang
 from server.pages.render import render
-from server.services import web_session
+from server.services import rate_limits, web_session
 from server.services.web_session import WebSession
 
 log = logging.getLogger("xunjian")
@@ -83,11 +84,33 @@ async def login(request: Request) -> Response:
         )
     assert session is not None
 
-    def run() -> tuple[str, User | None]:
-        with session_scope(request.app.state.engine, write=True) as db:
+    engine = request.app.state.engine
+    address = request.client.host if request.client else ""
+
+    def attempt() -> tuple[str, User | None]:
+        with session_scope(engine, write=True) as db:
             return web_session.log_in(db, username, password)
 
-    outcome, user = await run_in_threadpool(run)
+    def run() -> tuple[str, User | None]:
+        return rate_limits.guarded(
+            engine,
+            rate_limits.of_settings(request.app.state.settings),
+            username,
+            address,
+            attempt,
+            lambda result, _: result is None or result[0] == "bad_credentials",
+        )
+
+    try:
+        outcome, user = await run_in_threadpool(run)
+    except AppError as exc:
+        if exc.status != 429:
+            raise
+        resp = _login_page(
+            request, session, next_url=next_url, error="too_many", username=username, status=429
+        )
+        resp.headers.update(exc.headers)
+        return resp
     if user is None:
         log.info("web login refused (%s) for %r", outcome, username[:64])
         status = 403 if outcome == "inspector" else 401

@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 
 from server.clock import as_utc
 from server.domain.user_agent import looks_like_user_agent
-from server.errors import Unauthorized
+from server.errors import Conflict, Unauthorized
 from server.models import Area, Device, RetiredToken, User
 from server.services import audit
-from server.services.auth import new_token, token_digest, verify_password
+from server.services.auth import dummy_hash, new_token, token_digest, verify_password
 
 SEEN_EVERY = timedelta(minutes=10)  # last_seen_at is advisory; do not write on every request
 
@@ -64,11 +64,19 @@ def login(
     device_name: str,
     days: int,
     agent: Agent = Agent(),
+    proof: str = "",
 ) -> Issued:
     """Check the password and issue this device a fresh token (any older one is retired).
-    A disabled account is refused like a wrong password."""
+    A disabled account is refused like a wrong password.
+
+    A device signed in to another user moves to this one only when the request shows a
+    token that device held (`proof`: the phone keeps its last token through a logout, so a
+    shared phone passes between colleagues even offline). A device id alone is no proof:
+    ids are shown to supervisors, and anyone knowing one could otherwise sign its owner out."""
     user = session.exec(select(User).where(User.username == username)).first()
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    # An unknown name costs one hash too: answering it faster would tell who has an account.
+    stored = user.password_hash if user is not None else dummy_hash()
+    if not verify_password(stored, password) or user is None or not user.active:
         raise unauthorized("bad_credentials")
     user_agent = agent.user_agent
     if looks_like_user_agent(device_name):  # older field apps sent their user agent here
@@ -76,6 +84,9 @@ def login(
         device_name = ""
     device_name = device_name[:128]
     device = session.get(Device, device_id)
+    taken = device is not None and device.user_id != user.id and _live(device)
+    if taken and not _held_by_this_phone(session, device, proof):
+        raise Conflict.protocol("device_in_use", "device_id")
     if device is None:
         device = Device(id=device_id, user_id=user.id, name=device_name)
     else:
@@ -100,6 +111,21 @@ def login(
     area = session.get(Area, user.area_id)
     assert area is not None
     return Issued(token, device, user, area)
+
+
+def _live(device: Device) -> bool:
+    expires = _aware(device.token_expires_at)
+    return device.revoked_at is None and (expires is None or expires > _now())
+
+
+def _held_by_this_phone(session: Session, device: Device, proof: str) -> bool:
+    if not proof:
+        return False
+    digest = token_digest(proof)
+    if digest == device.token_hash:
+        return True
+    old = session.get(RetiredToken, digest)
+    return old is not None and old.device_id == device.id
 
 
 def _retire(session: Session, device: Device, reason: str) -> None:

@@ -36,6 +36,7 @@ from sync.errors import Rejection
 from sync.merge import MergeResult
 from sync.messages import Ack, BadOp, Op
 from sync.records import normalize
+from sync.text import scrub
 
 log = logging.getLogger("xunjian.sync")
 TRANSIENT = (IntegrityError, OperationalError)
@@ -184,6 +185,7 @@ class BatchRepo(BatchCache):
         if exists is not None:
             return
         zh, en = rej.messages()
+        raw = scrub(raw)  # the refused op may hold a NUL or lone surrogate: keep a storable copy
         data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
         code = data.get("point_code")
         rid = raw.get("record_id")

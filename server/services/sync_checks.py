@@ -19,6 +19,9 @@ from server.services.inspections import template_for
 from sync.errors import Rejection
 
 MAX_TEXT = 4000
+# No count or measure on a checklist comes near this; 10**40 "books" is a broken client,
+# and beyond 2**53 a phone's JavaScript could not even hold the number it sent.
+MAX_NUMBER = 10**12
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,8 @@ def answer_problem(item: Any, v: Any) -> str | None:
     t = item.type
     if t == "number":
         ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-        if not (ok and v >= 0):
-            return "must be a number >= 0"
+        if not (ok and 0 <= v <= MAX_NUMBER):
+            return f"must be a number in [0, {MAX_NUMBER}]"
         return "must be a whole number" if item.integer and v != int(v) else None
     if t == "yesno":
         return None if isinstance(v, bool) else "must be true or false"

@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from server.models import Area, User
 from server.services import audit
-from server.services.auth import hash_password, verify_password
+from server.services.auth import dummy_hash, verify_password
 from server.services.scope import Scope, scope_of
 
 COOKIE = "xj_web"
@@ -168,16 +168,11 @@ def set_language(db: Session, user_id: int, lang: str) -> None:
         db.add(user)
 
 
-_DUMMY_HASH: list[str] = []
-
-
 def check_password(user: User | None, password: str) -> bool:
     """Verify a password; an unknown user costs the same argon2 work as a known one, so the
     answer time does not tell which usernames exist."""
     if user is None:
-        if not _DUMMY_HASH:
-            _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
-        verify_password(_DUMMY_HASH[0], password)
+        verify_password(dummy_hash(), password)
         return False
     return verify_password(user.password_hash, password)
 

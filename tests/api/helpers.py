@@ -10,7 +10,7 @@ from sqlmodel import select
 from server.db import session_scope
 from server.models import ChecklistTemplate, ServicePoint, TemplateVersion
 from sync.transport import Response, TransportError
-from tests.logins import DEMO_PASSWORD
+from tests.logins import api_login
 from tests.sync.factories import inspection
 
 
@@ -72,17 +72,7 @@ HLC = "0001764144000000:0000:d-1"
 
 
 def login(client, user="inspector", device="d-1"):
-    r = client.post(
-        "/api/auth/login",
-        json={
-            "username": user,
-            "password": DEMO_PASSWORD,
-            "device_id": device,
-            "device_name": "test",
-        },
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    return api_login(client, user, device)
 
 
 def op(rec, base_rev=0, hlc=HLC, **over):

@@ -42,6 +42,25 @@ def _photo(data: bytes, item: str = "signboard") -> dict:
     }
 
 
+def _named(client, h, engine, *shas: str) -> None:
+    """Sync a draft naming these photos: a photo is uploaded only after a record of its
+    sender names it (issue 11)."""
+    code, version = village(engine)
+    photos = [{**_photo(b""), "sha256": sha, "size": 1} for sha in shas]
+    rec = record(code, version, photos=photos)
+    op = {
+        "op_id": str(uuid.uuid4()),
+        "type": "inspection.put",
+        "record_id": rec["id"],
+        "base_rev": 0,
+        "hlc": "0001764144000000:0000:d-1",
+        "data": rec,
+    }
+    body = {"protocol": 1, "device_id": "d-1", "cursor": None, "ops": [op]}
+    ack = client.post("/api/sync", headers=h, json=body).json()["acks"][0]
+    assert ack["status"] == "applied", ack
+
+
 def _put(client, h, sha, chunk, start, total, mime="image/jpeg"):
     end = start + len(chunk) - 1
     return client.put(
@@ -100,18 +119,20 @@ def test_resumable_upload_and_evidence_pending(client, demo, engine, settings):
     assert pulled[0]["evidence_pending"] is False
 
 
-def test_hash_mismatch_is_discarded(client, demo):
+def test_hash_mismatch_is_discarded(client, demo, engine):
     h = _h(client)
     sha = hashlib.sha256(photo_bytes(b"the real photo")).hexdigest()
+    _named(client, h, engine, sha)
     other = photo_bytes(b"something else")
     r = _put(client, h, sha, other, 0, len(other))
     assert r.status_code == 422 and r.json()["error"]["code"] == "hash_mismatch"
     assert client.get(f"/api/blobs/{sha}/status", headers=h).json()["received"] == 0
 
 
-def test_too_large_says_so_in_words(client, demo, settings):
+def test_too_large_says_so_in_words(client, demo, settings, engine):
     h = _h(client)
     sha = "ab" * 32
+    _named(client, h, engine, sha)
     total = settings.max_blob_bytes + 1
     r = client.put(
         f"/api/blobs/{sha}", content=b"x", headers={**h, "Content-Range": f"bytes 0-0/{total}"}
@@ -122,8 +143,9 @@ def test_too_large_says_so_in_words(client, demo, settings):
     assert "MB" in err["message_zh"] and "compress" in err["message_en"].lower()
 
 
-def test_bad_names_and_ranges(client, demo):
+def test_bad_names_and_ranges(client, demo, engine):
     h = _h(client)
+    _named(client, h, engine, "ab" * 32)
     assert client.get("/api/blobs/xyz/status", headers=h).json()["error"]["code"] == "bad_sha256"
     r = client.put(
         f"/api/blobs/{'ab' * 32}", content=b"x", headers={**h, "Content-Range": "bytes 5-1/3"}
@@ -145,6 +167,7 @@ def test_photo_type_is_read_from_the_bytes_not_the_header(client, demo, engine, 
     """The field app used to say application/octet-stream; a client may say anything."""
     h = _h(client)
     sha = hashlib.sha256(data).hexdigest()
+    _named(client, h, engine, sha)
     assert _put(client, h, sha, data, 0, len(data), "application/octet-stream").status_code == 200
     assert _stored_mime(engine, sha) == mime
     got = client.get(f"/api/blobs/{sha}", headers=h)
@@ -156,6 +179,7 @@ def test_svg_is_refused_as_soon_as_its_head_arrives(client, demo, engine):
     h = _h(client)
     data = SVG * 100
     sha = hashlib.sha256(data).hexdigest()
+    _named(client, h, engine, sha)
     r = _put(client, h, sha, data[:4000], 0, len(data), "image/jpeg")
     err = r.json()["error"]
     assert r.status_code == 415 and err["code"] == "unsupported_type"
@@ -168,21 +192,24 @@ def test_a_head_split_across_requests_is_judged_once_whole(client, demo, engine)
     h = _h(client)
     for data, status in ((WEBP, 200), (b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28), 415)):
         sha = hashlib.sha256(data).hexdigest()
+        _named(client, h, engine, sha)
         assert _put(client, h, sha, data[:5], 0, len(data)).status_code == 200  # undecided
         assert _put(client, h, sha, data[5:], 5, len(data)).status_code == status
     assert _stored_mime(engine, hashlib.sha256(WEBP).hexdigest()) == "image/webp"
 
 
-def test_a_tiny_file_that_is_no_photo_is_refused_whole(client, demo):
+def test_a_tiny_file_that_is_no_photo_is_refused_whole(client, demo, engine):
     h = _h(client)
     sha = hashlib.sha256(b"<svg/>").hexdigest()
+    _named(client, h, engine, sha)
     assert _put(client, h, sha, b"<svg/>", 0, 6).json()["error"]["code"] == "unsupported_type"
 
 
-def test_a_file_stored_before_sniffing_is_served_as_a_download(client, demo, settings):
+def test_a_file_stored_before_sniffing_is_served_as_a_download(client, demo, settings, engine):
     """A non-photo that reached the store earlier is never rendered inline."""
     h = _h(client)
     sha = write_complete(settings.data_path, SVG)
+    _named(client, h, engine, sha)
     got = client.get(f"/api/blobs/{sha}", headers=h)
     assert got.headers["content-type"] == "application/octet-stream"
     assert got.headers["content-disposition"].startswith("attachment")

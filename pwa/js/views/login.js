@@ -31,7 +31,8 @@ export async function render() {
       if (!res.ok) {
         // A proxy's 502/503/504 (server down, being updated) is not the inspector's fault.
         const key = /^http_5\d\d$/.test(res.code) ? 'login.error.server' : `login.error.${res.code}`;
-        err.textContent = has(key) ? t(key, { code: res.code.replace('http_', '') })
+        const minutes = Math.max(1, Math.ceil((res.retryAfter || 0) / 60));
+        err.textContent = has(key) ? t(key, { code: res.code.replace('http_', ''), minutes })
           : t('login.error.other', { code: res.code });
         return;
       }

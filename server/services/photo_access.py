@@ -1,0 +1,42 @@
+"""Who may send and who may see a photo, by its hash.
+
+Photos are content-addressed, so a hash alone used to be enough to store or fetch one: any
+token could fill the disk with bytes no inspection names, and an inspector who learnt a
+hash could read another county's photo. Now a photo is sent only by a user whose own
+inspection names it (the field app uploads exactly what the sync answer lists as missing,
+after the record), and seen only by someone whose area holds an inspection naming it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import String, cast
+from sqlmodel import Session, select
+
+from server.models import Inspection
+from server.services.scope import Scope
+
+
+def _naming(sha: str):
+    # JSON containment differs per backend; the hash is 64 hex, so a text match is exact
+    return cast(Inspection.photos, String).contains(sha)
+
+
+def named_by_user(session: Session, user_id: int, sha: str) -> bool:
+    """Does one of this user's inspections name the photo? (May they upload it.)"""
+    found = session.exec(
+        select(Inspection.id).where(Inspection.inspector_id == user_id, _naming(sha)).limit(1)
+    ).first()
+    return found is not None
+
+
+def visible_in(session: Session, scope: Scope, sha: str) -> bool:
+    """Does an inspection at a point in the scope's area (or the user's own) name it?"""
+    own = named_by_user(session, scope.user_id, sha)
+    if own:
+        return True
+    found = session.exec(
+        select(Inspection.id)
+        .where(Inspection.point_id.in_(scope.point_ids()), _naming(sha))  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+    return found is not None
