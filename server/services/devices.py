@@ -114,7 +114,7 @@ def login(
 
 
 def _live(device: Device) -> bool:
-    expires = _aware(device.token_expires_at)
+    expires = as_utc(device.token_expires_at)
     return device.revoked_at is None and (expires is None or expires > _now())
 
 
