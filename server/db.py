@@ -73,12 +73,13 @@ def chunked(values: Iterable[Any]) -> Iterator[list[Any]]:
         yield todo[start : start + CHUNK]
 
 
-MAX_DB_INT = 2**63 - 1
+MAX_DB_INT = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
 
 
 def db_int(raw: str | int | None) -> int | None:
-    """`raw` as an integer a database column can hold (|n| <= 2**63 - 1), else None: ids
-    and offsets come from URLs, and a 20-digit one used to reach the driver and answer 500."""
+    """`raw` as an integer an id column can hold (|n| <= 2**31 - 1), else None: ids and
+    offsets come from URLs, and a 20-digit one (or, on PostgreSQL, any past 32 bits) used
+    to reach the driver and answer 500."""
     if isinstance(raw, int):  # a route's `{x:int}` convertor already parsed it
         value = raw
     elif raw is None or len(raw) > 20:

@@ -314,6 +314,8 @@ export async function login(username, password) {
 
 export async function logout() {
   const auth = await getAuth();
+  // A phone that logged in before device proofs existed keeps one now (a colleague's login).
+  if (auth?.token && !(await getMeta('device_proof', ''))) await setMeta('device_proof', auth.token);
   if (auth?.token && !auth.expired) {
     try { await api('/api/auth/logout', { method: 'POST' }); } catch (_) { /* offline is fine */ }
   }

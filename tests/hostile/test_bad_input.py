@@ -95,6 +95,7 @@ def test_lone_surrogate_elsewhere_in_a_request_is_a_400(client, demo):
         f"/api/conflicts/{HUGE}",
         f"/api/conflicts/{HUGE}/resolve",
         "/api/conflicts/-1",
+        f"/api/conflicts/{2**40}",  # an INTEGER column on PostgreSQL: 32 bits
         f"/api/quarantine?offset={HUGE}",
         f"/api/conflicts?offset={HUGE}",
         f"/api/quarantine?limit={HUGE}",

@@ -154,7 +154,7 @@ def test_supervisors_manage_people_and_places_but_not_setup(client, two_counties
     )
     assert r.status_code == 403
     r = _post(client, "/admin/checklists/village_point/610424", {"book_volumes_min": "2500"})
-    assert r.status_code == 400 and "不能做这项修改" in r.text
+    assert r.status_code == 403 and "不能做这项修改" in r.text
     r = _post(client, "/admin/areas", {"code": "610424116", "name": "新镇"})
     assert r.status_code == 303
     with session_scope(engine) as s:

@@ -20,6 +20,7 @@ from sqlmodel import select
 from server.db import session_scope
 from server.models import Area, Cycle, ServicePoint, User
 from server.services.auth import hash_password
+from server.services.blobstore import write_complete
 from server.services.changes import stamp
 from server.services.photo_view import thumb_path
 from tests.api.helpers import login, op, record, sync, village
@@ -96,8 +97,9 @@ def desk(client, engine, demo):
         )
     qian_phone = login(client, "inspector", "d-1")
     code, version = f"{QIAN_TOWN}201", village(engine)[1]
-    jpeg = _upload(client, qian_phone, _image("JPEG", (180, 40, 40)))
-    webp = _upload(client, qian_phone, _image("WEBP", (40, 90, 180)))
+    # a photo is uploaded after the record naming it (issue 11: nothing unnamed is stored)
+    images = [_image("JPEG", (180, 40, 40)), _image("WEBP", (40, 90, 180))]
+    jpeg, webp = (hashlib.sha256(b).hexdigest() for b in images)
     qian_id = _submit(
         client,
         qian_phone,
@@ -106,9 +108,12 @@ def desk(client, engine, demo):
         [_photo(jpeg, "signboard", "image/jpeg"), _photo(webp, "reading_room", "image/webp")],
         qian_cycle,
     )
+    for data in images:
+        _upload(client, qian_phone, data)
     lq_phone = login(client, "lq_inspector", "d-9")
     lq_code = liquan["points"][1]
-    lq_photo = _upload(client, lq_phone, _image("JPEG", (30, 140, 60)))
+    lq_image = _image("JPEG", (30, 140, 60))
+    lq_photo = hashlib.sha256(lq_image).hexdigest()
     lq_id = _submit(
         client,
         lq_phone,
@@ -118,6 +123,7 @@ def desk(client, engine, demo):
         liquan["cycle_id"],
         "d-9",
     )
+    _upload(client, lq_phone, lq_image)
     client.headers.pop("Authorization", None)
     return {
         "qian": {"area": QIAN_TOWN, "point": code, "inspection": qian_id, "photo": jpeg},
@@ -292,9 +298,13 @@ def test_thumbnails_are_made_once_and_small(client, desk, settings, kind):
     assert Image.open(io.BytesIO(full.content)).size == (1200, 900)
 
 
-def test_a_photo_no_inspection_lists_is_not_shown(client, desk):
+def test_a_photo_no_inspection_lists_is_not_shown(client, desk, settings):
+    # no phone can upload one any more (issue 11); one stored before that is still hidden
     phone = login(client, "inspector", "d-1")
-    stray = _upload(client, phone, _image("JPEG", (1, 2, 3), (64, 48)))
+    data = _image("JPEG", (1, 2, 3), (64, 48))
+    stray = hashlib.sha256(data).hexdigest()
+    assert client.put(f"/api/blobs/{stray}", headers=phone, content=data).status_code == 403
+    assert write_complete(settings.data_path, data) == stray
     client.headers.pop("Authorization", None)
     _as(client, "admin")
     assert client.get(f"/photo/{stray}").status_code == 404
