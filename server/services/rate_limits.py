@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import select
+from sqlmodel import col, select
 
 from server.db import session_scope
 from server.errors import AppError
@@ -116,7 +116,7 @@ def failed(engine: Engine, account: str, address: str) -> None:
             ins = dialect.insert(RateCounter).values(key=key, window_start=now, count=1)
             expired = ins.excluded.window_start - RateCounter.window_start >= WINDOW_SECONDS
             session.exec(
-                ins.on_conflict_do_update(  # type: ignore[call-overload]
+                ins.on_conflict_do_update(
                     index_elements=["key"],
                     set_={
                         "count": case((expired, 1), else_=RateCounter.count + 1),
@@ -130,6 +130,4 @@ def failed(engine: Engine, account: str, address: str) -> None:
 
 def succeeded(engine: Engine, account: str) -> None:
     with session_scope(engine, write=True) as session:
-        session.exec(  # type: ignore[call-overload]
-            delete(RateCounter).where(RateCounter.key == keys(account, "")[0][0])
-        )
+        session.exec(delete(RateCounter).where(col(RateCounter.key) == keys(account, "")[0][0]))

@@ -1,7 +1,7 @@
 """Failed-login counters (`rate_counter`): one row per account or address, a fixed window.
 
-Revision ID: 0008_rate_counters
-Revises: 0007_rating_incomplete
+Revision ID: 0010_rate_counters
+Revises: 0009_followups_due
 Create Date: 2026-12-01 04:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0008_rate_counters"
-down_revision: str | None = "0007_rating_incomplete"
+revision: str = "0010_rate_counters"
+down_revision: str | None = "0009_followups_due"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
