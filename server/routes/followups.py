@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server.db import session_scope
+from server.db import db_int, session_scope
 from server.domain import followups as rule
 from server.errors import AppError, BadRequest
 from server.pages.guard import checked_form, csrf_failed, form_text, page, secret
@@ -21,10 +21,8 @@ MAX_PHOTO = 15 * 1024 * 1024
 
 
 def _id(request: Request) -> int:
-    try:
-        return int(request.path_params["follow_id"])
-    except ValueError:
-        return -1
+    found = db_int(request.path_params["follow_id"])  # past 32 bits: not found, never a 500
+    return -1 if found is None else found
 
 
 @page
