@@ -14,11 +14,10 @@ from sqlmodel import select
 
 from server.db import session_scope
 from server.models import Blob, Inspection, Quarantine
+from tests.api.helpers import login, op, record, sync, village
 from tests.logins import web_login
 from tests.server.counties import add_liquan
 from tests.sync.factories import photo, photo_bytes
-from tests.sync.helpers import record, village
-from tests.sync.test_api_sync import login, op, sync
 
 HUGE = str(2**64 + 1)
 
