@@ -66,7 +66,7 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page()
         page.goto(base)
-        page.wait_for_function("window.benchReady === true")
+        page.wait_for_function("() => window.benchReady === true")
         ladders = page.evaluate("window.bench.ladders")
         for seed in range(1, args.seeds + 1):
             for name in SCENES:

@@ -4,7 +4,9 @@ Photos are content-addressed, so a hash alone used to be enough to store or fetc
 token could fill the disk with bytes no inspection names, and an inspector who learnt a
 hash could read another county's photo. Now a photo is sent only by a user whose own
 inspection names it (the field app uploads exactly what the sync answer lists as missing,
-after the record), and seen only by someone whose area holds an inspection naming it.
+after the record), and seen only by someone whose area holds an inspection naming it, or a
+follow-up closed on it (a supervisor's evidence photo). One rule for every page and API that
+shows a photo (review, desk, follow-ups, the blob API).
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from __future__ import annotations
 from sqlalchemy import String, cast
 from sqlmodel import Session, select
 
-from server.models import Inspection
+from server.models import FollowUp, Inspection
 from server.services.scope import Scope
 
 
-def _naming(sha: str):
+def _naming(sha: str, column=Inspection.photos):
     # JSON containment differs per backend; the hash is 64 hex, so a text match is exact
-    return cast(Inspection.photos, String).contains(sha)
+    return cast(column, String).contains(sha)
 
 
 def named_by_user(session: Session, user_id: int, sha: str) -> bool:
@@ -30,13 +32,22 @@ def named_by_user(session: Session, user_id: int, sha: str) -> bool:
 
 
 def visible_in(session: Session, scope: Scope, sha: str) -> bool:
-    """Does an inspection at a point in the scope's area (or the user's own) name it?"""
+    """Does an inspection at a point in the scope's area (or the user's own), or a follow-up
+    there closed on photo evidence, name it?"""
     own = named_by_user(session, scope.user_id, sha)
     if own:
         return True
+    points = scope.point_ids()
     found = session.exec(
         select(Inspection.id)
-        .where(Inspection.point_id.in_(scope.point_ids()), _naming(sha))  # type: ignore[attr-defined]
+        .where(Inspection.point_id.in_(points), _naming(sha))  # type: ignore[attr-defined]
         .limit(1)
     ).first()
-    return found is not None
+    if found is not None:
+        return True
+    evidence = session.exec(
+        select(FollowUp.id)
+        .where(FollowUp.point_id.in_(points), _naming(sha, FollowUp.evidence))  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+    return evidence is not None

@@ -1,8 +1,7 @@
 """Photos on the office pages: who may see one, and its thumbnail.
 
-Scope: a photo is shown to a viewer only when an inspection of a point in their subtree
-lists it. A photo is addressed by its hash, and two points may share one (the same
-register photographed twice), so "in scope" means "some inspection in scope names it".
+Scope: photo_access.visible_in, the one rule for every page that shows a photo (an
+inspection or a follow-up's evidence in the viewer's subtree names it).
 
 Thumbnails are made once with Pillow and kept on disk beside the blobs
 (DATA_DIR/thumbs/ab/<sha>.jpg): photos never change (content-addressed), so a thumbnail
@@ -16,11 +15,11 @@ import os
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import String, cast
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from server.models import Blob, Inspection
+from server.models import Blob
 from server.services.blobstore import stored_photo
+from server.services.photo_access import visible_in
 from server.services.scope import Scope
 
 THUMB_EDGE = 320  # px, the longer side: sharp at 2x for the 112x84 thumbnails on the pages
@@ -34,19 +33,9 @@ class Unreadable(Exception):
 
 
 def photo_in_scope(session: Session, scope: Scope, sha: str) -> bool:
-    """A complete photo that some inspection of a point in the scope lists."""
+    """A complete photo the viewer may see (photo_access.visible_in: one rule everywhere)."""
     blob = session.get(Blob, sha)
-    if blob is None or not blob.complete:
-        return False
-    q = (
-        select(Inspection.id)
-        .where(
-            Inspection.point_id.in_(scope.point_ids()),  # type: ignore[attr-defined]
-            cast(Inspection.photos, String).contains(sha),
-        )
-        .limit(1)
-    )
-    return session.exec(q).first() is not None
+    return blob is not None and blob.complete and visible_in(session, scope, sha)
 
 
 def thumb_path(data_dir: Path, sha: str) -> Path:

@@ -71,7 +71,7 @@ def test_area_point_and_inspection_pages(pw, server, size):
         # every thumbnail loads (made by the server from the stored photo); lazy ones are
         # asked for now, for the full-page screenshot
         page.evaluate(f"{THUMBS}.forEach(i => i.loading = 'eager')")
-        page.wait_for_function(f"{THUMBS}.every(i => i.complete && i.naturalWidth > 0)")
+        page.wait_for_function(f"() => {THUMBS}.every(i => i.complete && i.naturalWidth > 0)")
         assert page.locator(".thumbs img").count() >= 1
         page.screenshot(path=str(SHOTS / f"inspection-{size}.png"), full_page=True)
 

@@ -167,9 +167,10 @@ def test_offline_walkthrough(make_phone, live_server):
     assert heard == [], "\n".join(heard)
 
     phone.context.set_offline(False)  # the 'online' event starts the sync
-    page.wait_for_function(f"document.querySelectorAll('{SENT}').length === 2", timeout=60_000)
+    sent = f"() => document.querySelectorAll('{SENT}').length"
+    page.wait_for_function(f"{sent} === 2", timeout=60_000)
     # Records show as sent when acked; their photos follow in the same run.
-    page.wait_for_function("!window.xunjian.state.syncing", timeout=60_000)
+    page.wait_for_function("() => !window.xunjian.state.syncing", timeout=60_000)
     phone.shot("09-outbox-sent")
 
     photos = []
@@ -279,7 +280,8 @@ def test_200_queued_survive_browser_restart(make_phone, live_server):
     phone.shot("12-outbox-200")
     phone.context.set_offline(False)
     page.click("button:has-text('立即同步')")
-    page.wait_for_function(f"document.querySelectorAll('{SENT}').length === 200", timeout=120_000)
+    sent = f"() => document.querySelectorAll('{SENT}').length"
+    page.wait_for_function(f"{sent} === 200", timeout=120_000)
     marks = ",".join("?" * len(ids))
     assert live_server.query(
         f"SELECT count(*) FROM inspection WHERE id IN ({marks})", tuple(ids)

@@ -178,7 +178,7 @@ def test_refused_and_merged_records_explained(make_phone, live_server):
     page.fill("#item-book_volumes input", "1600")
     submit(page)
     page.wait_for_function(
-        "document.querySelectorAll('li.rec[data-state=sent]').length === 1", timeout=30_000
+        "() => document.querySelectorAll('li.rec[data-state=sent]').length === 1", timeout=30_000
     )
     assert "打开改正后的记录" in page.inner_text("li.rec[data-state=rejected]")
     assert "!" not in page.inner_text("#nav a[href='#/outbox']")

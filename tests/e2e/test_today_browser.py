@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARGS, CHROMIUM, GEO, PASSWORD, SCREENS
+from tests.e2e.conftest import ARGS, CHROMIUM, GEO, PASSWORD, SCREENS, _phones, _serve
 
 pytestmark = pytest.mark.browser
 
@@ -70,6 +70,23 @@ def _new_inspector(server, username: str) -> tuple[int, int]:
         ),
     )
     return server.query("SELECT id, area_id FROM user WHERE username = ?", (username,))[0]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """A demo server of this module's own: the shared one's points may already have been
+    inspected today by other tests, and a point inspected today leaves the route."""
+    server = _serve(tmp_path_factory, demo=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_phone(pw, phone, live_server, tmp_path):
+    make, made = _phones(pw, phone, live_server, tmp_path)
+    yield make
+    for p in made:
+        p.close()
 
 
 def test_todays_plan_is_a_short_route_from_the_phone(pw, make_phone, live_server):

@@ -63,7 +63,7 @@ def test_update_available_keeps_local_data(pw, phone, copy_server, tmp_path):
 
         page.click("#banner button:has-text('更新')")
         page.wait_for_function(
-            "getComputedStyle(document.documentElement) && "
+            "() => getComputedStyle(document.documentElement) && "
             "[...document.styleSheets].some(s => [...s.cssRules].some("
             "r => r.selectorText === '.deploy-marker'))",
             timeout=30_000,
