@@ -13,7 +13,6 @@ Each device is the reference client in a loop: one new inspection with its photo
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -24,13 +23,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 from sync_common import PASSWORD, full_record, load_demo, new_database, settings_for
-from sync_load import PREFIX, TimedTransport, add_accounts, pct
+from sync_load import PREFIX, TimedTransport, add_accounts, attach_photos, pct
 
 from server.db import make_engine
 from server.models import ServicePoint
 from sync.client import Client
 from tests.live import LiveServer, server_env
-from tests.sync.factories import JPEG_HEAD
 
 
 def tree(pid: int) -> list[int]:
@@ -78,19 +76,7 @@ def device_loop(i, url, codes, folder, log, stop, errors, counts) -> None:
     n = 0
     while not stop.is_set():
         rec = full_record(rng, codes[(i * 11 + n) % len(codes)], device)
-        rec["photos"] = []
-        for item in ("signboard", "shelving"):
-            data = JPEG_HEAD + rng.randbytes(100 * 1024 - len(JPEG_HEAD))
-            phone.add_photo(data)
-            rec["photos"].append(
-                {
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "item": item,
-                    "size": len(data),
-                    "mime": "image/jpeg",
-                    "taken_at": rec["started_at"],
-                }
-            )
+        attach_photos(phone, rec, rng, ("signboard", "shelving"), 100)
         phone.save_inspection(rec)
         try:
             phone.sync()

@@ -101,19 +101,8 @@ def prepare(i: int, url: str, codes: list[str], args, folder: str, log: list) ->
     phone.sync()  # reference data first: the timed run is the day's work alone
     for j in range(args.inspections):
         rec = full_record(rng, codes[(i * 7 + j) % len(codes)], device)
-        rec["photos"] = []
-        for item in ("signboard", "shelving", "reading_room")[: args.photos]:
-            data = JPEG_HEAD + rng.randbytes(args.photo_kb * 1024 - len(JPEG_HEAD))
-            phone.add_photo(data)
-            rec["photos"].append(
-                {
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "item": item,
-                    "size": len(data),
-                    "mime": "image/jpeg",
-                    "taken_at": rec["started_at"],
-                }
-            )
+        items = ("signboard", "shelving", "reading_room")[: args.photos]
+        attach_photos(phone, rec, rng, items, args.photo_kb)
         phone.save_inspection(rec)
     return phone
 
@@ -187,6 +176,24 @@ def complete_photos(s: Session) -> int:
     return s.exec(
         select(func.count()).select_from(Blob).where(Blob.complete.is_(True))  # type: ignore[attr-defined]
     ).one()
+
+
+def attach_photos(phone, rec: dict, rng: random.Random, items, kb: int) -> None:
+    """Random JPEG-headed photos of `kb` KiB for the given items, kept on the phone and named
+    by the record (the soak and the load bench send the same shape)."""
+    rec["photos"] = []
+    for item in items:
+        data = JPEG_HEAD + rng.randbytes(kb * 1024 - len(JPEG_HEAD))
+        phone.add_photo(data)
+        rec["photos"].append(
+            {
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "item": item,
+                "size": len(data),
+                "mime": "image/jpeg",
+                "taken_at": rec["started_at"],
+            }
+        )
 
 
 def pct(values: list[float], p: float) -> float:
