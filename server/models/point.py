@@ -26,7 +26,8 @@ class ServicePoint(SQLModel, table=True):
     manager_phone: str | None = Field(default=None, max_length=32)
     # Weekly schedule in the checklist's weekly_hours shape: {"mon": [["08:30","12:00"]], ...}
     opening_hours: dict | None = Field(default=None, sa_column=json_column())
-    active: bool = True
+    # indexed for the few closed points the overview counts apart (migration 0011)
+    active: bool = Field(default=True, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(False))
     seq: int = Field(default=0, index=True)

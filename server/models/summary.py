@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from server.models._base import json_column, tz_column
@@ -19,6 +20,12 @@ class PointSummary(SQLModel, table=True):
     """A point's latest submitted inspection in a cycle, and what it counts for."""
 
     __tablename__ = "point_summary"
+    # the overview's inspector progress and the map's colours, read from the index alone
+    # (migration 0011)
+    __table_args__ = (
+        Index("ix_point_summary_cycle_inspector", "inspector_id", "cycle_id", "counted"),
+        Index("ix_point_summary_cycle_rating", "cycle_id", "counted", "point_id", "rating"),
+    )
 
     cycle_id: int = Field(foreign_key="cycle.id", primary_key=True)
     point_id: int = Field(foreign_key="service_point.id", primary_key=True, index=True)
@@ -82,6 +89,10 @@ class AreaFollowUpSummary(SQLModel, table=True):
     due before that day), so nothing needs updating when a due date passes."""
 
     __tablename__ = "area_follow_up_summary"
+    # the overview's open and overdue counts per area, summed from the index (migration 0011)
+    __table_args__ = (
+        Index("ix_area_follow_up_summary_area", "area_id", "status", "due_date", "count"),
+    )
 
     cycle_id: int = Field(foreign_key="cycle.id", primary_key=True)
     area_id: int = Field(foreign_key="area.id", primary_key=True)

@@ -26,9 +26,12 @@ class Choice:
 
 
 def choices(session: Session, scope: Scope) -> list[Choice]:
+    # by level, not by the scope's ids: a province's scope lists 1,611 areas, its choices 111
+    choosable = Area.level.in_(CHOOSABLE) | (Area.id == scope.area_id)  # type: ignore[attr-defined]
     areas = {
         a.id: a
-        for a in session.exec(select(Area).where(Area.id.in_(scope.areas())).order_by(Area.code))
+        for a in session.exec(select(Area).where(choosable).order_by(Area.code))
+        if scope.covers(a.id)
     }
     out = []
     for area in areas.values():
