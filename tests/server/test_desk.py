@@ -290,3 +290,48 @@ def test_a_tile_server_is_a_setting(client, demo, settings):
         assert web_login(c).status_code == 303
         page = c.get("/map").text
     assert f'data-tiles="{html.escape(tiles)}"' in page and 'data-attribution="天地图"' in page
+
+
+def test_open_and_overdue_follow_ups_are_those_of_the_list(engine, demo):
+    """The overview's follow-up counts come from the summaries, and the closed points'
+    (which the summaries do not count) are added: the numbers equal the follow-up rows
+    the list behind them shows, for a county and for the city above it."""
+    from server.models import FollowUp
+    from server.services.summaries import refresh_points
+
+    with session_scope(engine, write=True) as s:
+        qian = s.exec(select(Area).where(Area.code == "610424")).one()
+        towns = [a.id for a in s.exec(select(Area).where(Area.parent_id == qian.id))]
+        opened = s.exec(
+            select(FollowUp.point_id)
+            .join(ServicePoint, ServicePoint.id == FollowUp.point_id)
+            .where(FollowUp.status == "open", ServicePoint.township_id.in_(towns))
+        ).first()
+        assert opened is not None, "the demo leaves open follow-ups"
+        point = s.get(ServicePoint, opened)
+        point.active = False
+        s.add(point)
+        s.flush()
+        refresh_points(s, [point.id])
+    with session_scope(engine) as s:
+        rows = s.exec(
+            select(FollowUp.due_date, Area.parent_id)
+            .join(ServicePoint, ServicePoint.id == FollowUp.point_id)
+            .join(Area, Area.id == ServicePoint.township_id)
+            .where(FollowUp.status == "open")
+        ).all()
+        qian = s.exec(select(Area).where(Area.code == "610424")).one()
+        city = s.get(Area, qian.parent_id)
+        days = sorted({d for d, _ in rows})
+        day = days[len(days) // 2]
+        county_view = overview(s, qian, None, day)
+        city_view = overview(s, city, None, day)
+    mine = [d for d, c in rows if c == qian.id]
+    assert (county_view.total.now.followups_open, county_view.total.now.followups_overdue) == (
+        len(mine),
+        sum(d < day for d in mine),
+    )
+    by_county = {r.area.id: r.now for r in city_view.rows}
+    assert by_county[qian.id].followups_open == len(mine)
+    assert city_view.total.now.followups_open == len(rows)
+    assert 0 < city_view.total.now.followups_overdue < len(rows)
