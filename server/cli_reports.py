@@ -43,7 +43,7 @@ class Bar:
 def cmd_report(args, opener) -> int:
     from server.cli import _LANG, CliError, say
     from server.pages.format import BEIJING
-    from server.reports import render
+    from server.reports import write
     from server.services import reports
 
     if args.cycle is None and not args.area:
@@ -61,12 +61,20 @@ def cmd_report(args, opener) -> int:
             today=today,
             data_dir=settings.data_path,
         )
-        report = reports.build(session, req, Bar(say("cli.report_reading"), args.quiet))
-    print(say("cli.report_rendering", fmt=args.fmt), file=sys.stderr, flush=True)
-    data = render(report, args.fmt)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(data)
-    print(say("cli.report_written", path=str(args.output), size=len(data)))
+        bar = Bar(say("cli.report_reading"), args.quiet)
+        report = reports.build(session, req, bar)
+        print(say("cli.report_rendering", fmt=args.fmt), file=sys.stderr, flush=True)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        # Inside the session: a CSV's rows are read as they are written. Into a side file
+        # first, so a failure halfway leaves no half report under the asked name.
+        part = args.output.with_name(args.output.name + ".part")
+        try:
+            with part.open("wb") as out:
+                size = write(report, args.fmt, out)
+            part.replace(args.output)
+        finally:
+            part.unlink(missing_ok=True)
+    print(say("cli.report_written", path=str(args.output), size=size))
     return 0
 
 

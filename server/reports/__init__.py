@@ -8,13 +8,38 @@ the same figures whatever the format.
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from server.reports.model import FORMATS, KINDS, Column, LedgerEntry, Photo, Report, Table
 
-__all__ = ["FORMATS", "KINDS", "Column", "LedgerEntry", "Photo", "Report", "Table", "render"]
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "Column",
+    "LedgerEntry",
+    "Photo",
+    "Report",
+    "Table",
+    "render",
+    "write",
+]
+
+
+def write(report: Report, fmt: str, out: BinaryIO) -> int:
+    """The report written to `out` in one format; the bytes written. A CSV goes out as its
+    rows are made, so call this inside the session a streamed table reads from."""
+    if fmt != "csv":
+        return out.write(render(report, fmt))
+    from server.reports.csv_out import csv_chunks
+
+    return sum(out.write(piece) for piece in csv_chunks(report))
 
 
 def render(report: Report, fmt: str) -> bytes:
-    """The report's bytes in one format (xlsx, html, pdf or csv). Blocking: thread pool."""
+    """The report's bytes in one format (xlsx, html, pdf or csv). Blocking: thread pool.
+    A CSV's rows may be streamed from the database: render it inside the session."""
+    if fmt != "csv" and any(t.stream is not None for t in report.tables):
+        raise ValueError(f"a streamed table is written as CSV only, not {fmt}")
     if fmt == "xlsx":
         from server.reports.xlsx import to_xlsx
 

@@ -7,6 +7,7 @@ and `total` whether the 合计 row sums it. Every word is already in the reader'
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ class Table:
     notes: list[str] = field(default_factory=list)
     # A 合计 row the builder worked out (shares are not sums); else the summed columns.
     total_row: list[Any] | None = None
+    # Rows made while they are written, for a table too big to hold (a province's raw
+    # answers); only the CSV renders such a table, and reads it inside the session.
+    stream: Callable[[], Iterable[list[Any]]] | None = None
 
     def totals(self) -> list[Any] | None:
         """The 合计 row's cells (None where a column is not summed), or None for no row."""

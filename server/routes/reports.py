@@ -86,7 +86,8 @@ async def download(request: Request, who: Viewer) -> Response:
                 data_dir=settings.data_path,
             )
             report = reports.build(db, req)
-        return render_report(report, fmt), f"{area.code}-{report.filename(fmt)}"
+            # inside the session: a CSV's rows are read as they are written
+            return render_report(report, fmt), f"{area.code}-{report.filename(fmt)}"
 
     body, name = await run_in_threadpool(build)
     return Response(

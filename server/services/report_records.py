@@ -4,12 +4,14 @@ inspection with its photos per item, what assessors ask to see)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
+from server.db import CHUNK
 from server.db import chunked as chunks
 from server.domain.rules import evaluate
 from server.i18n import text
@@ -23,18 +25,22 @@ from server.services.report_kinds import area_cells, area_cols, rating_word, she
 
 
 def answers(session: Session, scope, report, req, progress) -> None:
-    """Every submitted inspection of the cycle(s), latest first within a point."""
+    """Every submitted inspection of the cycle(s), latest first within a point.
+
+    Their answers are read a chunk at a time in the table's order (`_answer_rows`). A CSV
+    is that first table alone, so it gets the rows as a stream the writer pulls while it
+    writes: a province's 200,000 rows of cells held at once took 2.7 GB."""
     t = partial(text, req.lang)
     rows = report_data.points(session, scope)
     by_point = {r.point.id: r for r in rows}
     insps: list[Any] = []
-    # Only the columns the table shows: a province's results and merge stamps would
-    # otherwise sit in memory for every one of its inspections.
+    # What orders and labels the rows, for every inspection; the answers and photos (most
+    # of the bytes) only per chunk, later.
     i = Inspection.__table__.c  # type: ignore[attr-defined]
-    wanted = [i[c] for c in ("id", "point_id", "inspector_id", "submitted_at", "rating")]
-    wanted += [i.template_version_id, i.answers, i.photos]
+    light = [i[c] for c in ("id", "point_id", "inspector_id", "submitted_at", "rating")]
+    light.append(i.template_version_id)
     for part in chunks(by_point):
-        q = sa_select(*wanted).where(
+        q = sa_select(*light).where(
             i.point_id.in_(part), i.cycle_id.in_(scope.cycle_ids), i.status == "submitted"
         )
         insps.extend(session.execute(q))
@@ -55,25 +61,40 @@ def answers(session: Session, scope, report, req, progress) -> None:
         Column(t("report.col.inspection_id")),
     ]
     insps.sort(key=lambda i: (_key(by_point[i.point_id]), str(i.submitted_at), i.id))
+    report.facts = [(t("report.col.inspections"), str(len(insps)))]
     everything = Table(t("report.sheet.all"), report.title, cols)
-    per_township: dict[int, list[list[Any]]] = {}
-    for i in insps:
-        r = by_point[i.point_id]
-        tpl = template_of(session, i.template_version_id)
+    report.tables.append(everything)
+
+    def cells_of(r, insp, answers: dict | None, photos: list | None) -> list[Any]:
         cells = [
             *area_cells(scope, r.county, r.township),
             r.point.name,
             r.point.code,
-            names.get(i.inspector_id, ""),
-            local_time(i.submitted_at),
-            rating_word(t, i.rating),
+            names.get(insp.inspector_id, ""),
+            local_time(insp.submitted_at),
+            rating_word(t, insp.rating),
         ]
+        tpl = template_of(session, insp.template_version_id)
         for key in items:
-            cells.append(_value(req.lang, tpl, key, (i.answers or {}).get(key)))
-        cells += [len(i.photos or []), i.id]
+            cells.append(_value(req.lang, tpl, key, (answers or {}).get(key)))
+        cells += [len(photos or []), insp.id]
+        return cells
+
+    if req.fmt == "csv":
+
+        def stream() -> Iterator[list[Any]]:
+            for done, r, insp, answers, photos in _answer_rows(session, insps, by_point):
+                yield cells_of(r, insp, answers, photos)
+                if done:
+                    progress(done, len(insps))
+
+        everything.stream = stream
+        return
+    per_township: dict[int, list[list[Any]]] = {}
+    for _, r, insp, answers, photos in _answer_rows(session, insps, by_point):
+        cells = cells_of(r, insp, answers, photos)
         everything.rows.append(cells)
         per_township.setdefault(r.township.id or 0, []).append(cells)
-    report.tables.append(everything)
     groups = list(townships(rows))
     for n, (county, township, _) in enumerate(groups):
         table = Table(
@@ -84,7 +105,20 @@ def answers(session: Session, scope, report, req, progress) -> None:
         table.rows = per_township.get(township.id or 0, [])
         report.tables.append(table)
         progress(n + 1, len(groups))
-    report.facts = [(t("report.col.inspections"), str(len(insps)))]
+
+
+def _answer_rows(session: Session, insps: list[Any], by_point: dict) -> Iterator[tuple]:
+    """(done, point row, inspection, answers, photos) in the order of `insps`, reading the
+    answers and photos of CHUNK inspections at a time; `done` is set at each chunk's end."""
+    c = Inspection.__table__.c  # type: ignore[attr-defined]
+    for start in range(0, len(insps), CHUNK):
+        part = insps[start : start + CHUNK]
+        q = sa_select(c.id, c.answers, c.photos).where(c.id.in_([x.id for x in part]))
+        heavy = {row.id: (row.answers, row.photos) for row in session.execute(q)}
+        for n, insp in enumerate(part, start=start + 1):
+            answers, photos = heavy[insp.id]
+            last = n == start + len(part)
+            yield (n if last else 0), by_point[insp.point_id], insp, answers, photos
 
 
 def _key(r) -> tuple[str, str, str]:

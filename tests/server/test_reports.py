@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from server.cli import main
 from server.db import session_scope
 from server.domain.templates import parse_template
 from server.models import (
@@ -26,8 +27,8 @@ from server.models import (
     TemplateVersion,
     User,
 )
-from server.reports import render
-from server.services import reports
+from server.reports import csv_out, render
+from server.services import report_records, reports
 from server.services.changes import stamp
 from server.services.inspections import refresh_outcome
 from server.services.summaries import refresh_points
@@ -43,7 +44,7 @@ def build(engine, settings, kind, fmt, *, cycle=None, area=None, lang="zh-CN"):
         a = reports.area_by_code(s, area) if area else None
         req = reports.Request(kind, fmt, cycle, a, lang, TODAY, settings.data_path)
         report = reports.build(s, req)
-    return report, render(report, fmt)
+        return report, render(report, fmt)  # a CSV's rows are read as they are written
 
 
 def qian_cycle_2020(engine) -> int:
@@ -278,6 +279,60 @@ def test_answers_csv_opens_in_excel(engine, settings, demo):
         value = i.answers.get("book_volumes")
         cell = by_id[i.id][head.index("图书册数")]
         assert cell == ("" if value is None else str(value))
+
+
+def _csv_before_streaming(report) -> bytes:
+    """The CSV writer as it was before it streamed (every row held, one string), kept to
+    prove the streamed bytes are the same."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    table = report.tables[0]
+    head = [report.labels.seq] if table.numbered else []
+    writer.writerow(head + [c.header for c in table.columns])
+    for seq, row in enumerate(table.rows, start=1):
+        cells = ["" if v is None else v for v in row]
+        writer.writerow(([seq] if table.numbered else []) + cells)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def test_answers_csv_streams_the_same_bytes(engine, settings, demo, monkeypatch):
+    """Read three inspections at a time and written in pieces of 200 characters: the same
+    bytes as the whole table written at once, and no row held. Qian's 2020 cycle (many
+    rows) and a city of two counties (a county column)."""
+    liquan = add_liquan(engine)
+    _inspect_liquan(engine, liquan["points"][1], 900)
+    monkeypatch.setattr(report_records, "CHUNK", 3)
+    monkeypatch.setattr(csv_out, "PIECE", 200)
+    for cycle, code, rows in ((qian_cycle_2020(engine), None, 9), (None, "610400", 0)):
+        with session_scope(engine) as s:
+            area = reports.area_by_code(s, code) if code else None
+            ask = lambda fmt: reports.Request("answers", fmt, cycle, area, "zh-CN", TODAY, None)  # noqa: E731, B023
+            whole = reports.build(s, ask("xlsx"))
+            streamed = reports.build(s, ask("csv"))
+            assert streamed.tables[0].stream is not None and streamed.tables[0].rows == []
+            pieces = list(csv_out.csv_chunks(streamed))
+        assert len(whole.tables[0].rows) > rows
+        assert len(pieces) > 2 + rows // 3
+        data = b"".join(pieces)
+        assert data == _csv_before_streaming(whole)
+    assert "礼泉县" in data.decode("utf-8-sig")
+    with pytest.raises(ValueError, match="CSV only"):
+        render(streamed, "xlsx")
+
+
+def test_cli_writes_a_csv_as_it_reads(db_url, engine, settings, demo, tmp_path, monkeypatch):
+    monkeypatch.setenv("XUNJIAN_DATA_DIR", str(settings.data_path))
+    cycle = qian_cycle_2020(engine)
+    out = tmp_path / "out" / "answers.csv"
+    argv = ["--database-url", db_url, "report", "--kind", "answers", "--format", "csv"]
+    argv += ["--cycle", str(cycle), "--today", TODAY.isoformat(), "-o", str(out), "--quiet"]
+    assert main(argv) == 0
+    with session_scope(engine) as s:
+        req = reports.Request("answers", "xlsx", cycle, None, "zh-CN", TODAY, None)
+        whole = reports.build(s, req)
+    assert len(whole.tables[0].rows) > 9
+    assert out.read_bytes() == _csv_before_streaming(whole)
+    assert [p.name for p in out.parent.iterdir()] == ["answers.csv"]  # no .part left
 
 
 @needs_poppler
