@@ -335,3 +335,20 @@ def test_open_and_overdue_follow_ups_are_those_of_the_list(engine, demo):
     assert by_county[qian.id].followups_open == len(mine)
     assert city_view.total.now.followups_open == len(rows)
     assert 0 < city_view.total.now.followups_overdue < len(rows)
+
+
+def test_map_data_is_kept_until_something_it_shows_changes(office, engine):
+    """The map's data is cached per database while the change counter stands still: the
+    same bytes again, and a stamped change to a point (as every writer makes) shows at once."""
+    from server.services.changes import stamp
+
+    first = office.get("/map/data.geojson?area=610424")
+    assert office.get("/map/data.geojson?area=610424").content == first.content
+    code = _points(first.json())[0]["code"]
+    with session_scope(engine, write=True) as s:
+        point = s.exec(select(ServicePoint).where(ServicePoint.code == code)).one()
+        point.name = "改名后的服务点"
+        stamp(s, point)
+    again = office.get("/map/data.geojson?area=610424").json()
+    names = {n for f in again["features"] for n in f["properties"].get("names", [])}
+    assert "改名后的服务点" in names
