@@ -12,11 +12,13 @@ from sqlmodel import Session, create_engine
 from server.settings import Settings
 
 CHUNK = 500  # values per IN (...) list
+WAIT_SECONDS = 30  # for a connection or SQLite's writer, then 503 server_busy
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, wait: float = WAIT_SECONDS, **kwargs) -> Engine:
+    kwargs.setdefault("pool_timeout", wait)
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": wait})
         if ":memory:" in url:
             raise SystemExit("in-memory SQLite is not supported; use a file path")
         engine = create_engine(url, **kwargs)
@@ -30,7 +32,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -44,7 +46,7 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def engine_from_settings(settings: Settings) -> Engine:
-    return make_engine(settings.database_url)
+    return make_engine(settings.database_url, settings.db_wait_seconds)
 
 
 @contextmanager

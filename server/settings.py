@@ -37,6 +37,11 @@ class Settings:
     token_days: int = _setting(60, "How long a device token stays valid, in days.")
     sync_page_size: int = _setting(500, "Most changes one /api/sync reply carries.")
     log_level: str = _setting("info", "Log level for the server.")
+    db_wait_seconds: int = _setting(
+        30,
+        "How long a request waits for a database connection or SQLite's write lock before "
+        "it is answered 503 server_busy with Retry-After (the phone then sends it again).",
+    )
     upload_idle_seconds: int = _setting(
         60,
         "A photo upload whose body stops arriving for this many seconds ends; the bytes "

@@ -19,7 +19,7 @@ from server.routes.api_common import (
     read_json,
     scope_of_caller,
 )
-from server.services import device_admin, devices, rate_limits
+from server.services import auth, device_admin, devices, rate_limits
 from sync.hlc import valid_node
 from sync.messages import PROTOCOL
 
@@ -55,37 +55,47 @@ async def login(request: Request):
     engine = request.app.state.engine
     address = request.client.host if request.client else ""
 
-    def attempt() -> dict:
-        with session_scope(engine, write=True) as session:
-            issued = devices.login(
-                session,
-                username,
-                password,
-                device_id,
-                name[:512],
-                settings.token_days,
-                agent,
-                proof,
-            )
-            return {
-                "token": issued.token,
-                "expires_at": iso(issued.device.token_expires_at),
-                "user": devices.user_json(issued.user, issued.area),
-                "server_time": _now(),
-                "limits": _limits(settings),
-            }
+    limits = rate_limits.of_settings(settings)
 
-    def run() -> dict:
-        return rate_limits.guarded(
+    async def attempt() -> dict:
+        verified = await auth.verified_hash(
             engine,
-            rate_limits.of_settings(settings),
             username,
-            address,
-            attempt,
-            lambda _, exc: isinstance(exc, AppError) and exc.code == "bad_credentials",
+            password,
+            lambda: rate_limits.check(engine, limits, username, address),
         )
 
-    return json_response(request, await run_in_threadpool(run))
+        def issue() -> dict:
+            with session_scope(engine, write=True) as session:
+                issued = devices.login(
+                    session,
+                    username,
+                    verified,
+                    device_id,
+                    name[:512],
+                    settings.token_days,
+                    agent,
+                    proof,
+                )
+                return {
+                    "token": issued.token,
+                    "expires_at": iso(issued.device.token_expires_at),
+                    "user": devices.user_json(issued.user, issued.area),
+                    "server_time": _now(),
+                    "limits": _limits(settings),
+                }
+
+        return await run_in_threadpool(issue)
+
+    answer = await rate_limits.guarded(
+        engine,
+        limits,
+        username,
+        address,
+        attempt,
+        lambda _, exc: isinstance(exc, AppError) and exc.code == "bad_credentials",
+    )
+    return json_response(request, answer)
 
 
 def _now() -> str:

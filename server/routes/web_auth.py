@@ -27,7 +27,7 @@ from server.pages.guard import (
 )
 from server.pages.lang import remember_lang
 from server.pages.render import render
-from server.services import rate_limits, web_session
+from server.services import auth, rate_limits, web_session
 from server.services.web_session import WebSession
 
 log = logging.getLogger("xunjian")
@@ -87,22 +87,31 @@ async def login(request: Request) -> Response:
     engine = request.app.state.engine
     address = request.client.host if request.client else ""
 
-    def attempt() -> tuple[str, User | None]:
-        with session_scope(engine, write=True) as db:
-            return web_session.log_in(db, username, password)
+    limits = rate_limits.of_settings(request.app.state.settings)
 
-    def run() -> tuple[str, User | None]:
-        return rate_limits.guarded(
+    async def attempt() -> tuple[str, User | None]:
+        verified = await auth.verified_hash(
             engine,
-            rate_limits.of_settings(request.app.state.settings),
+            username,
+            password,
+            lambda: rate_limits.check(engine, limits, username, address),
+        )
+
+        def enter() -> tuple[str, User | None]:
+            with session_scope(engine, write=True) as db:
+                return web_session.log_in(db, username, password, verified)
+
+        return await run_in_threadpool(enter)
+
+    try:
+        outcome, user = await rate_limits.guarded(
+            engine,
+            limits,
             username,
             address,
             attempt,
-            lambda result, _: result is None or result[0] == "bad_credentials",
+            lambda result, _: result is not None and result[0] == "bad_credentials",
         )
-
-    try:
-        outcome, user = await run_in_threadpool(run)
     except AppError as exc:
         if exc.status != 429:
             raise

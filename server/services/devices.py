@@ -18,7 +18,7 @@ from server.domain.user_agent import looks_like_user_agent
 from server.errors import Conflict, Unauthorized
 from server.models import Area, Device, RetiredToken, User
 from server.services import audit
-from server.services.auth import dummy_hash, new_token, token_digest, verify_password
+from server.services.auth import new_token, still_holds, token_digest
 
 SEEN_EVERY = timedelta(minutes=10)  # last_seen_at is advisory; do not write on every request
 
@@ -59,24 +59,24 @@ class Agent:
 def login(
     session: Session,
     username: str,
-    password: str,
+    verified: str | None,
     device_id: str,
     device_name: str,
     days: int,
     agent: Agent = Agent(),
     proof: str = "",
 ) -> Issued:
-    """Check the password and issue this device a fresh token (any older one is retired).
-    A disabled account is refused like a wrong password.
+    """Issue this device a fresh token (any older one is retired), for a password that
+    `auth.verified_hash` checked before this write transaction (None: it did not match).
+    A disabled account, or one whose password changed meanwhile, is refused like a wrong
+    password.
 
     A device signed in to another user moves to this one only when the request shows a
     token that device held (`proof`: the phone keeps its last token through a logout, so a
     shared phone passes between colleagues even offline). A device id alone is no proof:
     ids are shown to supervisors, and anyone knowing one could otherwise sign its owner out."""
     user = session.exec(select(User).where(User.username == username)).first()
-    # An unknown name costs one hash too: answering it faster would tell who has an account.
-    stored = user.password_hash if user is not None else dummy_hash()
-    if not verify_password(stored, password) or user is None or not user.active:
+    if user is None or not still_holds(user, verified):
         raise unauthorized("bad_credentials")
     user_agent = agent.user_agent
     if looks_like_user_agent(device_name):  # older field apps sent their user agent here

@@ -5,8 +5,8 @@ Decisions:
   Monday morning is never refused; a script guessing passwords soon is.
 - The counters live in the database (`rate_counter`), upserted in their own short
   transaction, so several worker processes count one total and a refused login's
-  rollback does not undo its failure. Every call here is blocking and runs in the thread
-  pool (the routes call it from `run_in_threadpool`).
+  rollback does not undo its failure. `guarded` is async and runs each database call in
+  the thread pool; the others block and belong in the thread pool.
 - A refused attempt checks no password at all: it costs the server nothing, and it tells
   the guesser nothing about the password either.
 - A success clears the account's counter (not the address's: one correct password must not
@@ -17,13 +17,14 @@ The sync limit is different and per process: see `server/ratelimit_sync.py`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import Engine, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
 
 from server.db import session_scope
 from server.errors import AppError
@@ -43,27 +44,27 @@ def of_settings(settings) -> LoginLimits:
     return LoginLimits(settings.login_failures_per_account, settings.login_failures_per_address)
 
 
-def guarded(
+async def guarded(
     engine: Engine,
     limits: LoginLimits,
     account: str,
     address: str,
-    attempt: Callable[[], T],
+    attempt: Callable[[], Awaitable[T]],
     failed_when: Callable[[T | None, BaseException | None], bool],
 ) -> T:
     """Run one login `attempt` behind the counters: refused at once when either is full;
     a failure (as `failed_when` judges the result or the exception) is counted."""
-    check(engine, limits, account, address)
+    await run_in_threadpool(check, engine, limits, account, address)
     try:
-        result = attempt()
+        result = await attempt()
     except BaseException as exc:
         if failed_when(None, exc):
-            failed(engine, account, address)
+            await run_in_threadpool(failed, engine, account, address)
         raise
     if failed_when(result, None):
-        failed(engine, account, address)
+        await run_in_threadpool(failed, engine, account, address)
     else:
-        succeeded(engine, account)
+        await run_in_threadpool(succeeded, engine, account)
     return result
 
 

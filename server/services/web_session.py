@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from server.models import Area, User
 from server.services import audit
-from server.services.auth import dummy_hash, verify_password
+from server.services.auth import still_holds
 from server.services.scope import Scope, scope_of
 
 COOKIE = "xj_web"
@@ -141,13 +141,16 @@ def viewer(db: Session, session: WebSession | None) -> Viewer | None:
     return Viewer(user, area, scope_of(db, user), session)
 
 
-def log_in(db: Session, username: str, password: str) -> tuple[str, User | None]:
-    """("ok", user) for an active supervisor or admin with this password, written to the
-    audit log; else ("bad_credentials" | "inspector", None). Which part was wrong is never
-    told: a wrong password and an unknown or disabled user answer alike."""
+def log_in(
+    db: Session, username: str, password: str, verified: str | None
+) -> tuple[str, User | None]:
+    """("ok", user) for an active supervisor or admin whose password `auth.verified_hash`
+    checked before this write transaction, written to the audit log; else
+    ("bad_credentials" | "inspector", None). Which part was wrong is never told: a wrong
+    password and an unknown or disabled user answer alike."""
     user = db.exec(select(User).where(User.username == username)).first()
-    ok = bool(username and password) and check_password(user, password)
-    if not ok or user is None or not user.active:
+    ok = bool(username and password) and still_holds(user, verified)
+    if not ok or user is None:
         return "bad_credentials", None
     if user.role not in WEB_ROLES:
         return "inspector", None
@@ -166,15 +169,6 @@ def set_language(db: Session, user_id: int, lang: str) -> None:
     if user is not None and user.lang != lang:
         user.lang = lang
         db.add(user)
-
-
-def check_password(user: User | None, password: str) -> bool:
-    """Verify a password; an unknown user costs the same argon2 work as a known one, so the
-    answer time does not tell which usernames exist."""
-    if user is None:
-        verify_password(dummy_hash(), password)
-        return False
-    return verify_password(user.password_hash, password)
 
 
 def safe_next(target: str | None, default: str = HOME) -> str:

@@ -187,9 +187,6 @@ def test_unknown_user_costs_a_password_hash_too(client, demo, monkeypatch):
     calls: list[str] = []
     real = auth.verify_password
     monkeypatch.setattr(auth, "verify_password", lambda h, p: calls.append(h) or real(h, p))
-    from server.services import devices
-
-    monkeypatch.setattr(devices, "verify_password", auth.verify_password)
     body = {"username": "nobody-here", "password": "x", "device_id": "d-9"}
     assert client.post("/api/auth/login", json=body).status_code == 401
     assert len(calls) == 1 and calls[0].startswith("$argon2")
