@@ -10,12 +10,19 @@ wait4. SQLite only: the report reads are the same queries on PostgreSQL.
     .venv/bin/python bench/report_scale.py                      # full size (builds ~10 min)
     .venv/bin/python bench/report_scale.py --points 2000 --inspections 20000
     .venv/bin/python bench/report_scale.py --keep /tmp/xj-rep --reuse
+    .venv/bin/python bench/report_scale.py --keep /tmp/xj-rep --reuse --only answers:csv
+
+The data is built, and the database migrated, in a child process, and this one imports
+neither the server nor SQLAlchemy: Linux starts a child's peak RSS (ru_maxrss) at its
+parent's RSS when it forks, so a parent holding the built province (144 MiB at a tenth)
+would raise every smaller report's figure to its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -23,13 +30,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from desk_scale import build  # noqa: E402
-
-from server.migrate import upgrade  # noqa: E402
-
 XUNJIAN = str(Path(sys.executable).with_name("xunjian"))
 # (label, kind, format, area): the province, one county, one township
 CASES = [
@@ -64,21 +64,32 @@ def run(
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def first_codes(url: str) -> tuple[str, str]:
-    from sqlalchemy import create_engine, text
-
-    eng = create_engine(url)
-    with eng.connect() as c:
-        county = c.execute(text("SELECT code FROM area WHERE level='county' ORDER BY code")).first()
-        township = c.execute(
-            text(
-                "SELECT a.code FROM area a JOIN service_point p ON p.township_id = a.id "
-                "WHERE a.level='township' GROUP BY a.code ORDER BY a.code"
-            )
-        ).first()
-    eng.dispose()
+def first_codes(db: Path) -> tuple[str, str]:
+    con = sqlite3.connect(db)
+    try:
+        county = con.execute("SELECT code FROM area WHERE level='county' ORDER BY code").fetchone()
+        township = con.execute(
+            "SELECT a.code FROM area a JOIN service_point p ON p.township_id = a.id "
+            "WHERE a.level='township' GROUP BY a.code ORDER BY a.code"
+        ).fetchone()
+    finally:
+        con.close()
     assert county and township
     return county[0], township[0]
+
+
+def prepare(url: str, args: argparse.Namespace) -> None:
+    """Migrate, and build unless --reuse, in a child process (see the module's docstring)."""
+    code = (
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/bench']\n"
+        "from server.migrate import upgrade; upgrade(sys.argv[2])\n"
+        "if len(sys.argv) > 3:\n"
+        "    from desk_scale import build\n"
+        "    print('building:', flush=True)\n"
+        "    build(sys.argv[2], *map(int, sys.argv[3:]))\n"
+    )
+    sizes = [] if args.reuse else [args.points, args.townships, args.counties, args.inspections]
+    subprocess.run([sys.executable, "-c", code, str(ROOT), url, *map(str, sizes)], check=True)
 
 
 def main() -> None:
@@ -89,6 +100,7 @@ def main() -> None:
     ap.add_argument("--inspections", type=int, default=200_000)
     ap.add_argument("--keep", help="folder for the SQLite file (kept for another run)")
     ap.add_argument("--reuse", action="store_true", help="measure the existing data again")
+    ap.add_argument("--only", nargs="*", help="kind:format cases to run (answers:csv ...)")
     args = ap.parse_args()
     tmp = Path(args.keep or tempfile.mkdtemp(prefix="xj-rep-"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -96,15 +108,14 @@ def main() -> None:
     url = f"sqlite:///{db}"
     if not args.reuse:
         db.unlink(missing_ok=True)
-    upgrade(url)
-    if not args.reuse:
-        print("building:", flush=True)
-        build(url, args.points, args.townships, args.counties, args.inspections)
-    county, township = first_codes(url)
+    prepare(url, args)
+    county, township = first_codes(db)
     print(f"load average before: {os.getloadavg()}", flush=True)
     print("| report | format | area | wall (s) | CPU (s) | peak RSS (MiB) | size (KiB) |")
     print("|---|---|---|---|---|---|---|")
     for label, kind, fmt, area in CASES:
+        if args.only and f"{kind}:{fmt}" not in args.only:
+            continue
         code = {"county": county, "township": township}.get(area, area)
         out = tmp / f"{kind}-{code}.{fmt}"
         wall, cpu, peak = run(url, tmp / "data", kind, fmt, code, out)
