@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from server.models._base import json_column, tz_column, utcnow
@@ -13,6 +14,8 @@ KINDS = ("branch", "village")
 
 class ServicePoint(SQLModel, table=True):
     __tablename__ = "service_point"
+    # active points per township, and the few closed ones, from the index (migration 0012)
+    __table_args__ = (Index("ix_service_point_active_township", "active", "township_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=32)
@@ -26,8 +29,7 @@ class ServicePoint(SQLModel, table=True):
     manager_phone: str | None = Field(default=None, max_length=32)
     # Weekly schedule in the checklist's weekly_hours shape: {"mon": [["08:30","12:00"]], ...}
     opening_hours: dict | None = Field(default=None, sa_column=json_column())
-    # indexed for the few closed points the overview counts apart (migration 0011)
-    active: bool = Field(default=True, index=True)
+    active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(False))
     seq: int = Field(default=0, index=True)

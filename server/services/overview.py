@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, distinct, func, tuple_
+from sqlalchemy import case, distinct, func, text
 from sqlmodel import Session, select
 
 from server.db import chunked
@@ -442,11 +442,21 @@ def _item_sums(
             func.sum(AreaItemSummary.passed),
             func.sum(AreaItemSummary.counted),
         )
-        .where(tuple_(AreaItemSummary.cycle_id, AreaItemSummary.area_id).in_(pairs))
+        .where(_pairs_in(pairs))
         .group_by(AreaItemSummary.template_key, AreaItemSummary.item_key)
     ):
         sums[(tpl, item)] = [int(passed or 0), int(counted or 0)]
     return sums
+
+
+def _pairs_in(pairs: list[tuple[Any, Any]]) -> Any:
+    """WHERE (cycle_id, area_id) is one of `pairs`, as ORed equalities: SQLite answers a row
+    value IN list by reading the whole table, and building 100 ORed expressions costs
+    SQLAlchemy 10 ms, so the SQL is written here (ids are integers read from the database:
+    nothing is quoted)."""
+    if not pairs:
+        return text("1 = 0")
+    return text(" OR ".join(f"(cycle_id = {int(c)} AND area_id = {int(a)})" for c, a in pairs))
 
 
 def _items(

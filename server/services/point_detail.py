@@ -9,11 +9,12 @@ page shows, it does not settle.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session, select
 
+from server.db import CHUNK
 from server.domain.geo import distance_km
 from server.domain.templates import Item, Template
 from server.errors import NotFound
@@ -170,10 +171,24 @@ def point_view(session: Session, scope: Scope, code: str) -> PointView:
         followups,
         conflicts_of(session, scope, [i.id for i in inspections]),
         quarantine.listed(
-            session, scope, point_code=point.code, newest_first=True, with_templates=True
+            session,
+            _with_users_only(session, scope),
+            point_code=point.code,
+            newest_first=True,
+            with_templates=True,
         ),
         today(),
     )
+
+
+def _with_users_only(session: Session, scope: Scope) -> Scope:
+    """The scope cut to the areas where someone works: the quarantine shows the ops of the
+    users in the scope, and a province admin's 1,611 area ids bound one by one cost
+    PostgreSQL 25 ms on every point page, for the hundred areas that have users."""
+    if len(scope.subtree) <= CHUNK:
+        return scope
+    worked = set(session.exec(select(User.area_id).distinct()))
+    return replace(scope, subtree=scope.subtree & frozenset(worked))
 
 
 def conflicts_of(session: Session, scope: Scope, inspection_ids: list[str]) -> list[SyncConflict]:
