@@ -13,15 +13,11 @@ query joined to `point_summary`; no inspection row is read.
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, func
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -31,13 +27,13 @@ from server.models import (
     Area,
     AreaBoundary,
     AreaSummary,
-    ChangeCounter,
     PointSummary,
     ServicePoint,
 )
 from server.pages.format import percent
 from server.services.area_tree import area_tree
 from server.services.cycle_choice import choose
+from server.services.desk_cache import kept
 from server.services.overview import Figures, Table
 
 SP = ServicePoint.__table__  # type: ignore[attr-defined]
@@ -47,18 +43,6 @@ AR = Area.__table__  # type: ignore[attr-defined]
 # area id -> (the boundary's updated_at, its geometry as JSON): a boundary changes only when
 # uploaded again, so its encoding is kept between requests.
 _shapes: dict[int, tuple[Any, str]] = {}
-# (area id, ?cycle=, language) -> (data version, when built, the GeoJSON): a province's map
-# data is 1.5 MB built from 20,000 points, about 100 ms of Python on a quiet machine, while
-# checking that nothing changed takes two indexed reads. The version (`_version`) catches
-# every stamped change; the age bound catches a write made without a stamp (a repair, a
-# bulk load). Scope is checked before: the route picks `area` within the viewer's scope.
-# One cache per database (engine): two apps in one process never share entries.
-CACHE_SECONDS = 60.0
-CACHE_ENTRIES = 16
-_caches: WeakKeyDictionary[Engine, OrderedDict[tuple, tuple[tuple, float, bytes]]] = (
-    WeakKeyDictionary()
-)
-_cache_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -110,34 +94,10 @@ def positions(session: Session, t: Table) -> tuple[int, int]:
 
 
 def map_data(session: Session, area: Area, requested_cycle: str | None, lang: str) -> bytes:
-    """The GeoJSON of `area` in a cycle and language, from the cache while nothing it shows
-    has changed (see `_cache`), else built (`build_map_data`)."""
-    key = (area.id, requested_cycle or "", lang)
-    version = _version(session)
-    now = time.monotonic()
-    with _cache_lock:
-        cache = _caches.setdefault(session.get_bind().engine, OrderedDict())
-        hit = cache.get(key)
-        if hit is not None and hit[0] == version and now - hit[1] < CACHE_SECONDS:
-            cache.move_to_end(key)
-            return hit[2]
-    body = build_map_data(session, area, requested_cycle, lang)
-    with _cache_lock:
-        cache[key] = (version, now, body)
-        cache.move_to_end(key)
-        while len(cache) > CACHE_ENTRIES:
-            cache.popitem(last=False)
-    return body
-
-
-def _version(session: Session) -> tuple:
-    """What the map's data is made of, in two indexed reads: every change to a point, an
-    inspection (so a summary), an area or a cycle takes a number from the change counter
-    (services/changes.py: the sync cursors depend on it); a boundary upload changes its
-    `updated_at`."""
-    counter = session.exec(select(ChangeCounter.value).where(ChangeCounter.id == 1)).first()
-    shapes = session.exec(select(func.count(), func.max(AreaBoundary.updated_at))).one()
-    return (counter, *shapes)
+    """The GeoJSON of `area` in a cycle and language, kept while nothing it shows has
+    changed (services/desk_cache.py), else built (`build_map_data`)."""
+    key = ("map", area.id, requested_cycle or "", lang)
+    return kept(session, key, lambda: build_map_data(session, area, requested_cycle, lang))
 
 
 def build_map_data(session: Session, area: Area, requested_cycle: str | None, lang: str) -> bytes:

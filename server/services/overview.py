@@ -36,6 +36,7 @@ from server.models import (
 from server.services import cycle_choice
 from server.services.area_tree import AreaTree, area_tree
 from server.services.cycle_choice import CycleChoice
+from server.services.desk_cache import kept
 from server.services.templates import active_version
 
 COUNTED = ("inspected", *RATING_CODES, "critical", "evidence_pending")
@@ -222,7 +223,19 @@ def table(
 
 
 def overview(session: Session, area: Area, requested_cycle: str | None, today: date) -> Overview:
-    """Every figure of the overview of `area` (already checked to be in the viewer's scope)."""
+    """Every figure of the overview of `area` (already checked to be in the viewer's scope).
+    A city's or a province's is kept while the data stands still (services/desk_cache.py);
+    a county's costs a few milliseconds and is built each time."""
+    if area.level in ("county", "township"):
+        return build_overview(session, area, requested_cycle, today)
+    key = ("overview", area.id, requested_cycle or "", today)
+    return kept(session, key, lambda: build_overview(session, area, requested_cycle, today))
+
+
+def build_overview(
+    session: Session, area: Area, requested_cycle: str | None, today: date
+) -> Overview:
+    """The overview's figures, read from the summaries."""
     t = table(session, area, requested_cycle, today)
     tree, choice = t.tree, t.choice
     sums = _item_sums(session, tree, choice)

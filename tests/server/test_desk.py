@@ -352,3 +352,27 @@ def test_map_data_is_kept_until_something_it_shows_changes(office, engine):
     again = office.get("/map/data.geojson?area=610424").json()
     names = {n for f in again["features"] for n in f["properties"].get("names", [])}
     assert "改名后的服务点" in names
+
+
+def test_a_citys_overview_is_kept_until_a_stamped_change(engine, demo):
+    """A city's overview is kept (services/desk_cache.py) while the change counter stands
+    still; a follow-up marked fixed, stamped as every writer does, shows at once."""
+    from server.models import FollowUp
+    from server.services.changes import stamp
+    from server.services.summaries import refresh_points
+
+    day = date(2026, 12, 1)
+    with session_scope(engine) as s:
+        city = s.exec(select(Area).where(Area.code == "610400")).one()
+        first = overview(s, city, None, day)
+        assert overview(s, city, None, day) is first
+    with session_scope(engine, write=True) as s:
+        f = s.exec(select(FollowUp).where(FollowUp.status == "open")).first()
+        assert f is not None
+        f.status = "fixed"
+        stamp(s, f)
+        refresh_points(s, {f.point_id})
+    with session_scope(engine) as s:
+        city = s.exec(select(Area).where(Area.code == "610400")).one()
+        again = overview(s, city, None, day)
+    assert again.total.now.followups_open == first.total.now.followups_open - 1
