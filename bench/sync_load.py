@@ -11,12 +11,13 @@ all), and ops lost, counted in the database afterwards (inspections and complete
 of the load accounts) after a second sync of every device catches up what errors left.
 
     .venv/bin/python bench/sync_load.py [--db sqlite|postgres] [--workers 1] [--devices 200]
-        [--inspections 30] [--photos 2] [--photo-kb 200] [--procs 4]
+        [--inspections 30] [--photos 2] [--photo-kb 200] [--procs 4] [--login-burst]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import multiprocessing as mp
@@ -89,15 +90,16 @@ LOGINS = threading.Semaphore(1)
 
 def prepare(i: int, url: str, codes: list[str], args, folder: str, log: list) -> Client:
     """A phone holding a day's work, logged in and caught up on reference data. Logins go
-    one at a time per process: the burst measured is the day's sync, not 200 logins (whose
-    password hashing holds SQLite's write lock: see docs/benchmarks.md)."""
+    one at a time per process unless --login-burst: then all at once, and timed."""
     rng = random.Random(1000 + i)
     device = f"load-{i}"
     phone = Client(
         os.path.join(folder, f"phone{i}.db"), TimedTransport(url, log), device, batch_size=100
     )
-    with LOGINS:
+    with contextlib.nullcontext() if args.login_burst else LOGINS:
+        phone.transport.on = args.login_burst
         phone.login(f"{PREFIX}{i}", PASSWORD)
+        phone.transport.on = False
     phone.sync()  # reference data first: the timed run is the day's work alone
     for j in range(args.inspections):
         rec = full_record(rng, codes[(i * 7 + j) % len(codes)], device)
@@ -196,6 +198,22 @@ def attach_photos(phone, rec: dict, rng: random.Random, items, kb: int) -> None:
         )
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children (uvicorn's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -213,6 +231,9 @@ def main() -> None:
     ap.add_argument("--photo-kb", type=int, default=200)
     ap.add_argument("--procs", type=int, default=4, help="client processes")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument(
+        "--login-burst", action="store_true", help="all devices log in at once (timed too)"
+    )
     args = ap.parse_args()
 
     url, cleanup = new_database(args.db)
@@ -243,10 +264,13 @@ def main() -> None:
             p.start()
         n_ready = sum(ready.get(timeout=1800) for _ in procs)
         load_before = os.getloadavg()
+        assert server.proc is not None
+        cpu0 = tree_cpu(server.proc.pid)
         t0 = time.perf_counter()
         go.set()
         results = [out.get(timeout=3600) for _ in procs]
         wall = time.perf_counter() - t0
+        server_cpu = tree_cpu(server.proc.pid) - cpu0
         load_after = os.getloadavg()
         for p in procs:
             p.join()
@@ -283,6 +307,7 @@ def main() -> None:
         "photos_per_device": args.inspections * args.photos,
         "photo_kb": args.photo_kb,
         "wall_s": round(wall, 1),
+        "server_cpu_s": round(server_cpu, 1),
         "device_sync_s": {
             "p50": round(pct(walls, 50), 1),
             "max": round(max(walls, default=0), 1),

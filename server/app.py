@@ -6,11 +6,12 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from server import maintenance
-from server.db import engine_from_settings
+from server.db import THREADS, engine_from_settings
 from server.errors import AppError
 from server.handlers import error_handlers
 from server.middleware import BodyLimit, SecurityHeaders
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 def _lifespan(engine, settings: Settings):
     @asynccontextmanager
     async def lifespan(app):
+        # as many threads as pooled connections (server/db.py: how a crowd waits)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         chores = asyncio.create_task(maintenance.run_forever(settings))
         try:
             yield

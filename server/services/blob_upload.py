@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, String, cast
+from sqlalchemy import Engine, String, and_, cast, func
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -42,6 +42,7 @@ RANGE_RE = re.compile(r"^bytes (\d{1,15})-(\d{1,15})/(\d{1,15})$")
 LOCK_TRIES = 8  # a finishing upload usually lets go within this many tries
 LOCK_PAUSE = 0.25  # seconds between tries
 BUSY_RETRY_AFTER = 5  # seconds a refused second upload is told to wait
+WRITE_BYTES = 1 << 20  # body bytes gathered before one write
 
 
 class UploadError(Exception):
@@ -99,34 +100,77 @@ def status(engine: Engine, data_dir: Path, sha: str) -> tuple[int, bool]:
         return 0, False
 
 
-async def _lock(part: Path) -> int:
-    """The partial file, opened and locked for us alone; `upload_busy` if another upload of
-    the photo keeps it."""
+@dataclass(frozen=True)
+class Begun:
+    """What an upload found: the photo complete already (fd None), or its partial file
+    locked for us (fd) holding `held` bytes."""
+
+    fd: int | None
+    held: int
+    complete: bool
+
+
+def _begin(engine: Engine, data_dir: Path, sha: str) -> Begun | None:
+    """The photo's state and, unless it is complete, its partial file locked for us; None
+    while another upload of it holds the lock. One trip to the thread pool: under a crowd
+    every trip waits its turn for a thread, so an upload makes as few as it can."""
+    held, complete = status(engine, data_dir, sha)
+    if complete:
+        return Begun(None, held, True)
+    part = partial_path(data_dir, sha)
+    fd = partial_lock(part)
+    if fd is None:
+        return None
+    try:
+        # Under the lock: the photo may have been finished by the upload we waited for.
+        if blob_path(data_dir, sha).exists():
+            _drop(part)
+            os.close(fd)
+            return Begun(None, *status(engine, data_dir, sha))
+        return Begun(fd, os.fstat(fd).st_size, False)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+async def _begin_locked(engine: Engine, data_dir: Path, sha: str) -> Begun:
+    """`_begin`, asked a few times; `upload_busy` if another upload keeps the photo."""
     for attempt in range(LOCK_TRIES):
-        fd = await run_in_threadpool(partial_lock, part)
-        if fd is not None:
-            return fd
+        begun = await run_in_threadpool(_begin, engine, data_dir, sha)
+        if begun is not None:
+            return begun
         if attempt + 1 < LOCK_TRIES:
             await asyncio.sleep(LOCK_PAUSE)
     raise UploadError("upload_busy", 503, retry_after=BUSY_RETRY_AFTER)
 
 
-async def _append(fd: int, body: AsyncIterator[bytes], limit: int, idle: float) -> tuple[int, bool]:
-    """Write the body to `fd` until it ends, stops arriving for `idle` seconds, or reaches
-    `limit` bytes (never more than the declared total is kept). (bytes written, timed out)"""
+async def _append(
+    fd: int, body: AsyncIterator[bytes], limit: int, idle: float, tail: bytearray
+) -> bool:
+    """Read the body until it ends, stops arriving for `idle` seconds, or reaches `limit`
+    bytes (never more than the declared total is kept); True when it timed out. Bytes are
+    written in slices of WRITE_BYTES, and what is left is in `tail` for the caller to
+    write: a photo usually takes one trip to the thread pool, not one per network chunk."""
     written = 0
     chunks = body.__aiter__()
     while True:
         try:
             chunk = await asyncio.wait_for(chunks.__anext__(), idle)
         except (StopAsyncIteration, ClientDisconnect):
-            return written, False
+            return False
         except TimeoutError:
-            return written, True
-        chunk = chunk[: limit - written]
-        if chunk:
-            await run_in_threadpool(os.write, fd, chunk)
-            written += len(chunk)
+            return True
+        tail += chunk[: limit - written - len(tail)]
+        if len(tail) >= WRITE_BYTES:
+            await run_in_threadpool(_write_all, fd, bytes(tail))
+            written += len(tail)
+            tail.clear()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 async def receive(
@@ -142,40 +186,48 @@ async def receive(
 
     The type is judged from the bytes as soon as the first 12 have arrived (the client's
     Content-Type is ignored), so a refused file costs one request, not a whole upload.
+    No database connection is held while the body arrives (a slow phone's body can take
+    minutes): only the partial file's lock.
     """
     if rng.total > max_bytes:
         raise UploadError("too_large", 413, size=rng.total, max_bytes=max_bytes)
-    held, complete = await run_in_threadpool(status, engine, data_dir, sha)
-    if complete:
-        return held, True
-    part = partial_path(data_dir, sha)
-    fd = await _lock(part)
+    begun = await _begin_locked(engine, data_dir, sha)
+    fd = begun.fd
+    if fd is None:
+        return begun.held, begun.complete
+    tail = bytearray()
     try:
-        # Under the lock: the photo may have been finished by the upload we waited for.
-        if await run_in_threadpool(blob_path(data_dir, sha).exists):
-            await run_in_threadpool(_drop, part)
-            return await run_in_threadpool(status, engine, data_dir, sha)
-        held = (await run_in_threadpool(os.fstat, fd)).st_size
-        if rng.start != held:
-            raise UploadError("offset_mismatch", 409, received=held)
-        try:
-            _, timed_out = await _append(fd, body, rng.total - held, idle_seconds)
-        finally:
-            # Whatever arrived stays, even when the client vanished mid-body.
-            await run_in_threadpool(os.fsync, fd)
-        result = await run_in_threadpool(_settle, engine, data_dir, sha, fd, rng)
-        if timed_out and not result[1]:
-            raise UploadError("upload_idle", 408, received=result[0])
-        return result
+        if rng.start != begun.held:
+            raise UploadError("offset_mismatch", 409, received=begun.held)
+        timed_out = await _append(fd, body, rng.total - begun.held, idle_seconds, tail)
+    except BaseException:
+        # Whatever arrived stays, even when the client vanished mid-body.
+        await run_in_threadpool(_end, fd, bytes(tail), None)
+        raise
+    result = await run_in_threadpool(_end, fd, bytes(tail), (engine, data_dir, sha, rng))
+    assert result is not None
+    if timed_out and not result[1]:
+        raise UploadError("upload_idle", 408, received=result[0])
+    return result
+
+
+def _end(
+    fd: int, tail: bytes, settle: tuple[Engine, Path, str, Range] | None
+) -> tuple[int, bool] | None:
+    """Write the tail, fsync, settle (when asked) and let go of the partial file."""
+    try:
+        _write_all(fd, tail)
+        os.fsync(fd)
+        return None if settle is None else _settle(*settle, fd)
     finally:
-        await run_in_threadpool(os.close, fd)
+        os.close(fd)
 
 
 def _drop(part: Path) -> None:
     part.unlink(missing_ok=True)
 
 
-def _settle(engine: Engine, data_dir: Path, sha: str, fd: int, rng: Range) -> tuple[int, bool]:
+def _settle(engine: Engine, data_dir: Path, sha: str, rng: Range, fd: int) -> tuple[int, bool]:
     """After a body, with the partial file still locked: judge its type, note the progress,
     or verify the finished file and move it into place."""
     total = rng.total
@@ -227,7 +279,15 @@ def _note_received(engine: Engine, sha: str, held: int, total: int, mime: str | 
 
 
 def _mark_complete(engine: Engine, sha: str, size: int, mime: str) -> None:
-    """Record the photo and refresh every inspection that was waiting for it."""
+    """Record the photo and refresh every inspection that was waiting for it.
+
+    Finding those inspections is a text match over the photo list of every inspection still
+    waiting (thousands while a county's phones sync their day), so it runs before the
+    writer lock; under the lock only inspections changed since are matched, found by their
+    change number (`seq`, given out in commit order under the same lock)."""
+    with session_scope(engine) as session:
+        seen = session.exec(select(func.max(Inspection.seq))).one() or 0
+        waiting = set(session.exec(select(Inspection.id).where(_waiting_for(sha))).all())
     with session_scope(engine, write=True) as session:
         lock_writers(session)
         row = session.get(Blob, sha) or Blob(sha256=sha)
@@ -238,12 +298,18 @@ def _mark_complete(engine: Engine, sha: str, size: int, mime: str) -> None:
         row.complete, row.completed_at = True, datetime.now(UTC)
         session.add(row)
         session.flush()
-        waiting = session.exec(
-            select(Inspection).where(
-                Inspection.evidence_complete.is_(False),
-                cast(Inspection.photos, String).contains(sha),
-            )
-        ).all()
-        for insp in waiting:
+        later = select(Inspection.id).where(Inspection.seq > seen, _waiting_for(sha))
+        waiting.update(session.exec(later).all())
+        for inspection_id in sorted(i for i in waiting if i is not None):
+            insp = session.get(Inspection, inspection_id)
+            if insp is None or insp.evidence_complete:
+                continue
             if not missing_photos(session, insp):
                 evidence_arrived(session, insp)
+
+
+def _waiting_for(sha: str):
+    return and_(
+        Inspection.evidence_complete.is_(False),  # type: ignore[attr-defined]
+        cast(Inspection.photos, String).contains(sha),
+    )
