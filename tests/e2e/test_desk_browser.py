@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("XUNJIAN_SHOTS", "/tmp/shots/deskpages"))
 SIZES = {"desktop": (1366, 900), "tablet": (1024, 768)}
-TOWNSHIP = "610424113"  # 周城镇: 董城, 红旗 were inspected in 2020
+TOWNSHIP = "610424113"  # 周城镇: 董城, 红旗 were inspected in both of the demo's cycles
 POINT = "610424113201"
 THUMBS = "[...document.querySelectorAll('.thumbs img')]"
 

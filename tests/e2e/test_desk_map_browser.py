@@ -18,6 +18,7 @@ from server.services.admin_rights import rights_of
 from server.services.boundaries import upload_boundaries
 from server.services.compliance_map import RATING_COLORS
 from server.services.scope import scope_of
+from tests.demo_cycles import CYCLE_SQL
 from tests.e2e.conftest import ARGS, CHROMIUM, PASSWORD, SCREENS, _serve
 from tests.server.demo_boundaries import demo_boundaries
 from tests.server.test_i18n import assert_one_language
@@ -43,10 +44,12 @@ def server(tmp_path_factory):
 
 
 def _expected(server) -> dict[str, int]:
-    """Markers per rating in the 2020 cycle (the overview's default: the latest with data)."""
+    """Markers per rating in the current cycle (the overview's default: the latest with
+    data)."""
+    cycle = server.query(CYCLE_SQL["current"])[0][0]
     rows = server.query(
-        "SELECT ps.rating, count(*) FROM point_summary ps JOIN cycle c ON c.id = ps.cycle_id "
-        "WHERE c.year = 2020 AND ps.counted GROUP BY ps.rating"
+        "SELECT rating, count(*) FROM point_summary WHERE cycle_id = ? AND counted GROUP BY rating",
+        (cycle,),
     )
     out = dict(rows)
     active = server.query("SELECT count(*) FROM service_point WHERE active AND lat IS NOT NULL")

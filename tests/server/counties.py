@@ -3,8 +3,6 @@ the tests see a county that is not Qian and a city with two counties."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlmodel import select
 
 from server.db import session_scope
@@ -12,6 +10,7 @@ from server.models import Area, Cycle, ServicePoint, User
 from server.services.auth import hash_password
 from server.services.changes import stamp
 from tests.conftest import DEMO_PASSWORD
+from tests.demo_cycles import demo_cycle
 
 LIQUAN = "610425"
 TOWNSHIPS = [
@@ -29,7 +28,8 @@ STAFF = {
 
 def add_liquan(engine) -> dict:
     """礼泉县 with two townships of three points each (a branch and two villages), its own
-    current 2026 cycle, and staff of the county and of the city. Needs the demo loaded."""
+    current cycle (the dates and year of the demo's current one: a city sees both counties'
+    year), and staff of the county and of the city. Needs the demo loaded."""
     with session_scope(engine, write=True) as s:
         city = s.exec(select(Area).where(Area.code == "610400")).one()
         county = Area(code=LIQUAN, name="礼泉县", level="county", parent_id=city.id)
@@ -64,11 +64,12 @@ def add_liquan(engine) -> dict:
                     )
                 )
         stamp(s, *points)
+        qian = demo_cycle(s, "current")
         cycle = Cycle(
-            name="2026年度公共文化服务目标责任考核（礼泉）",
-            year=2026,
-            start_date=date(2026, 1, 1),
-            end_date=date(2026, 12, 31),
+            name=f"{qian.name}（礼泉）",
+            year=qian.year,
+            start_date=qian.start_date,
+            end_date=qian.end_date,
             county_id=county.id,
             current=True,
         )

@@ -9,7 +9,7 @@ import dataclasses
 import html
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -19,10 +19,12 @@ from server.domain.summary import RATING_CODES
 from server.models import Area, Cycle, PointSummary, ServicePoint, User
 from server.services.admin_rights import rights_of
 from server.services.boundaries import upload_boundaries
+from server.services.changes import stamp
 from server.services.compliance_map import BANDS, NO_DATA, RATING_COLORS, band_of
 from server.services.overview import overview
 from server.services.rollups import cycle_rollup
 from server.services.scope import scope_of
+from tests.demo_cycles import demo_cycle
 from tests.logins import api_login, web_login
 from tests.server.demo_boundaries import demo_boundaries
 from tests.server.test_i18n import assert_one_language
@@ -47,18 +49,19 @@ def _count(page: str) -> int:
 @pytest.fixture
 def world(client, engine, demo, tmp_path):
     """礼泉县 beside 乾县 (tests/server/counties.py), with inspections of both counties in
-    their 2026 cycles synced by the city's inspector."""
+    their current cycles synced by the city's inspector."""
     w = World(client, engine, tmp_path)
-    # cycle pick 1: 乾县's second cycle (2026) and 礼泉县's only one
+    # cycle pick 1: 乾县's current cycle and 礼泉县's only one
     w.push([("new", p, 1, True, p, 100 + p) for p in range(8)])
     return w
 
 
-def test_overview_agrees_with_the_full_rollup(engine, demo):
+@pytest.mark.parametrize("role", ["previous", "current"])
+def test_overview_agrees_with_the_full_rollup(engine, demo, role):
     with session_scope(engine) as s:
-        cycle = s.exec(select(Cycle).where(Cycle.year == 2020)).one()
+        cycle = demo_cycle(s, role)
         county = s.get(Area, cycle.county_id)
-        view = overview(s, county, str(cycle.id), date(2020, 12, 1))
+        view = overview(s, county, str(cycle.id), cycle.end_date)
         ref = cycle_rollup(s, cycle)
     total = view.total.now
     assert (total.points, total.inspected) == (
@@ -99,33 +102,36 @@ def test_every_number_opens_a_list_of_that_many_points(office):
 def test_change_since_the_previous_cycle_and_days_left(office, engine, world):
     with session_scope(engine, write=True) as s:
         qian = s.exec(select(Area).where(Area.code == "610424")).one()
-        cycle = s.exec(select(Cycle).where(Cycle.year == 2026, Cycle.county_id == qian.id)).one()
+        cycle = demo_cycle(s, "current")
         cycle.assessment_date = date(2099, 1, 1)
+        previous = demo_cycle(s, "previous")
     page = office.get("/?area=610424").text
-    assert "2026年度公共文化服务目标责任考核" in page
+    assert cycle.name in page
     assert "天后考核（2099-01-01）" in page
     with session_scope(engine) as s:
         view = overview(s, qian, None, date(2098, 12, 22))
     assert view.choice.selected == cycle.id  # the latest cycle with inspections
     assert view.deadlines[0].days_left == 10
-    assert view.choice.previous[qian.id].year == 2020
+    assert view.choice.previous[qian.id].id == previous.id
     town = next(r for r in view.rows if r.area.code == "610424001")
     assert town.before is not None and town.before.inspected == 3
     assert town.change is not None
     assert view.inspectors and view.inspectors[0].user.username == "city_inspector"
 
 
-def test_a_city_sees_its_counties_by_year(client, world):
+def test_a_city_sees_its_counties_by_year(client, engine, world):
+    with session_scope(engine) as s:
+        current = demo_cycle(s, "current")
     _as(client, "city_supervisor")
     page = client.get("/").text
     assert "咸阳市" in page and "乾县" in page and "礼泉县" in page
-    assert '<option value="' in page and "2026 年度" in page
+    assert '<option value="' in page and f"{current.year} 年度" in page
     # drilling into a county passes that county's own cycle
     m = re.search(r'href="/\?area=610425&amp;cycle=(\d+)"', page)
     assert m, page
     county_page = client.get(f"/?area=610425&cycle={m.group(1)}").text
     assert "城关镇" in county_page and "史德镇" in county_page
-    assert "2026年度公共文化服务目标责任考核（礼泉）" in county_page
+    assert f"{current.name}（礼泉）" in county_page
 
 
 def test_anonymous_and_inspectors_get_the_login_page_never_data(client, world):
@@ -221,9 +227,19 @@ def test_map_data_colours_townships_and_points(office, engine):
     features = r.json()["features"]
     towns = [f for f in features if f["properties"]["kind"] == "township"]
     points = _points(r.json())
+    with session_scope(engine, write=True) as s:
+        cycle = demo_cycle(s, "current")  # the overview's default: the latest with data
+        later = Cycle(
+            name="下一年度",
+            year=cycle.year + 1,
+            start_date=cycle.end_date + timedelta(days=1),
+            end_date=cycle.end_date + timedelta(days=365),
+            county_id=cycle.county_id,
+        )
+        stamp(s, later)
+        s.flush()
+        later_id = later.id
     with session_scope(engine) as s:
-        cycle = s.exec(select(Cycle).where(Cycle.year == 2020)).one()
-        current = s.exec(select(Cycle).where(Cycle.year == 2026)).one()
         view = overview(
             s, s.exec(select(Area).where(Area.code == "610424")).one(), None, date.today()
         )
@@ -251,16 +267,16 @@ def test_map_data_colours_townships_and_points(office, engine):
         assert p["township"] in {t["properties"]["name"] for t in towns}
     assert sum(p["rating"] == "none" for p in points) == 14
     # in a cycle nobody inspected yet every township has the no-data colour
-    later = office.get(f"/map/data.geojson?area=610424&cycle={current.id}").json()
-    fills = {f["properties"].get("fill") for f in later["features"]}
+    empty = office.get(f"/map/data.geojson?area=610424&cycle={later_id}").json()
+    fills = {f["properties"].get("fill") for f in empty["features"]}
     assert fills == {NO_DATA.color, None}  # townships grey; None: the points group
-    assert {p["rating"] for p in _points(later)} == {"none"}
+    assert {p["rating"] for p in _points(empty)} == {"none"}
 
 
 def test_map_page_has_a_legend_a_table_and_no_inline_script(office, engine):
     _load_boundaries(engine)
     with session_scope(engine) as s:
-        cycle = s.exec(select(Cycle).where(Cycle.year == 2020)).one()
+        cycle = demo_cycle(s, "current")
     page = office.get("/map").text
     for band in BANDS:
         assert band.color in page

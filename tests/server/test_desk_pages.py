@@ -11,25 +11,29 @@ import hashlib
 import html
 import io
 import re
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import pytest
 from PIL import Image
 from sqlmodel import select
 
 from server.db import session_scope
-from server.models import Area, Cycle, ServicePoint, User
+from server.models import Area, Cycle, PointSummary, ServicePoint, User
 from server.services.auth import hash_password
 from server.services.blobstore import write_complete
 from server.services.changes import stamp
 from server.services.photo_view import thumb_path
 from tests.api.helpers import login, op, record, sync, village
+from tests.demo_cycles import after_the_demo, demo_cycle
 from tests.logins import DEMO_PASSWORD, web_login
 from tests.server.counties import add_liquan
 from tests.server.test_i18n import assert_one_language
 
 QIAN_TOWN = "610424101"  # 薛录镇
 NOTE = '<script>alert("x")</script> 复查：已整改'
+# after the demo's own visits (dated from today): the synced inspection is its point's latest
+SUBMITTED = after_the_demo().replace(minute=0, second=0, microsecond=0)
+BEIJING_TIME = (SUBMITTED + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
 
 
 def _image(fmt: str, color: tuple[int, int, int], size=(1200, 900)) -> bytes:
@@ -58,9 +62,9 @@ def _submit(client, headers, code, version, photos, cycle, device="d-1") -> str:
         answers={"book_volumes": 900, "reading_room": True},
         photos=photos,
         notes=NOTE,
-        gps={"lat": 34.70, "lon": 108.10, "accuracy": 15, "at": "2026-11-26T08:10:00+08:00"},
+        gps={"lat": 34.70, "lon": 108.10, "accuracy": 15, "at": SUBMITTED.isoformat()},
         status="submitted",
-        submitted_at=datetime(2026, 11, 26, 9, tzinfo=UTC).isoformat(),
+        submitted_at=SUBMITTED.isoformat(),
         device=device,
         cycle_id=cycle,
     )
@@ -215,15 +219,25 @@ def test_township_page_lists_points_with_their_standing(client, desk, engine):
         points = s.exec(select(ServicePoint).where(ServicePoint.township_id == town.id)).all()
     for p in points:
         assert f'href="/point/{p.code}"' in r.text
-    # the 2026 inspection just synced is the point's latest, with its failed items
+    # the inspection just synced is the point's latest, with its failed items
     assert f'href="/inspection/{desk["qian"]["inspection"]}"' in r.text
     assert "图书册数" in page  # 900 volumes, under 1500
     assert "不达标" in page
     assert f'href="/followups?point={desk["qian"]["point"]}"' in r.text
     assert f'href="/followups?area={QIAN_TOWN}"' in r.text
-    # readiness: one of the township's points inspected in this cycle
-    assert re.search(r'<span class="n">1</span><span class="l">已检查（覆盖率 \d+%）', page)
-    # the 2020 cycle is one choice away, and shows its own figures
+    # readiness: the township's points inspected in this cycle (the demo's and this one)
+    with session_scope(engine) as s:
+        current = demo_cycle(s, "current")
+        inspected = s.exec(
+            select(PointSummary).where(
+                PointSummary.cycle_id == current.id, PointSummary.township_id == town.id
+            )
+        ).all()
+        codes = {s.get(ServicePoint, p.point_id).code for p in inspected}
+    assert desk["qian"]["point"] in codes
+    shown = f'<span class="n">{len(inspected)}</span><span class="l">已检查（覆盖率 '
+    assert shown in page
+    # last year's cycle is one choice away, and shows its own figures
     cycles = re.findall(r'<option value="(\d+)"', r.text)
     assert len(cycles) == 2
     old = client.get(f"/area/{QIAN_TOWN}?cycle={min(cycles, key=int)}")
@@ -269,7 +283,7 @@ def test_inspection_is_readable_and_notes_are_escaped(client, desk):
     assert re.search(r"未检查的项目（\d+ 项）", page) and "不开整改单" in page
     blank = page.split("未检查的项目", 1)[1].split("</p>", 2)[1]
     assert "阅览座位" in blank and "图书册数" not in blank
-    assert "宋瞾静" in page and "2026-11-26 17:00" in page  # who, and when (Beijing time)
+    assert "宋瞾静" in page and BEIJING_TIME in page  # who, and when (Beijing time)
     # the small map: its data, and the scripts served from here
     assert 'class="gps-map"' in r.text and 'data-plat="34.71"' in r.text
     assert '<script src="/static/leaflet/leaflet.js"' in r.text

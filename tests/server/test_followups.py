@@ -29,6 +29,7 @@ from server.services.scope import scope_of
 from server.services.summaries import rebuild
 from server.services.templates import set_params
 from tests.api.helpers import login, op, record, sync
+from tests.demo_cycles import demo_cycle
 from tests.logins import csrf_of, web_login
 from tests.server.counties import LIQUAN, add_liquan
 from tests.server.test_i18n import assert_one_language
@@ -247,10 +248,12 @@ def test_summary_counts_equal_a_rebuild(client, engine, liquan):
     assert rows() == before
     with session_scope(engine) as s:  # and the demo's own follow-ups are counted
         qian = s.exec(select(Area).where(Area.code == "610424")).one()
-        cycle = s.exec(select(Cycle).where(Cycle.county_id == qian.id, Cycle.year == 2020)).one()
-        pending = followups.counts(s, qian, cycle.id)["pending"]
-        listed = followups.listed(s, sorted(_subtree(s, qian)), cycle_ids=[cycle.id])
-        assert pending == len([r for r in listed if r.status != "closed"]) > 0
+        for role in ("previous", "current"):  # last year's all closed, this year's waiting
+            cycle = demo_cycle(s, role)
+            pending = followups.counts(s, qian, cycle.id)["pending"]
+            listed = followups.listed(s, sorted(_subtree(s, qian)), cycle_ids=[cycle.id])
+            assert pending == len([r for r in listed if r.status != "closed"])
+            assert (pending > 0) is (role == "current") and listed
 
 
 def _subtree(s, area):

@@ -8,7 +8,7 @@ import csv
 import io
 import shutil
 import subprocess
-from datetime import UTC, date, datetime
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -31,11 +31,13 @@ from server.reports import csv_out, render
 from server.services import report_records, reports
 from server.services.changes import stamp
 from server.services.inspections import refresh_outcome
+from server.services.plans import today as beijing_today
 from server.services.summaries import refresh_points
+from tests.demo_cycles import after_the_demo, demo_cycle
 from tests.logins import web_login
 from tests.server.counties import LIQUAN, add_liquan
 
-TODAY = date(2026, 12, 1)
+TODAY = beijing_today()  # the demo is dated from the day it is built
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils")
 
 
@@ -47,9 +49,10 @@ def build(engine, settings, kind, fmt, *, cycle=None, area=None, lang="zh-CN"):
         return report, render(report, fmt)  # a CSV's rows are read as they are written
 
 
-def qian_cycle_2020(engine) -> int:
+def qian_cycle(engine, role: str = "previous") -> int:
+    """The demo's cycle: last year's (complete) unless asked for the current one."""
     with session_scope(engine) as s:
-        return s.exec(select(Cycle.id).where(Cycle.year == 2020)).one()
+        return demo_cycle(s, role).id
 
 
 def township_counts(engine, cycle_id):
@@ -81,7 +84,7 @@ def pdf_text(data: bytes, tmp_path, name="r.pdf") -> str:
 
 
 def test_readiness_xlsx_reads_like_a_hand_in_table(engine, settings, demo):
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine)
     _, data = build(engine, settings, "readiness", "xlsx", cycle=cycle)
     wb = load_workbook(io.BytesIO(data))
     counts = township_counts(engine, cycle)
@@ -91,7 +94,7 @@ def test_readiness_xlsx_reads_like_a_hand_in_table(engine, settings, demo):
     assert ws["A1"].value == "乾县迎检准备情况表"
     assert any(str(r).startswith("A1:") for r in ws.merged_cells.ranges)
     assert ws["A2"].value == "填报单位：乾县图书馆"
-    assert any(c.value == "填报日期：2026-12-01" for c in ws[2])
+    assert any(c.value == f"填报日期：{TODAY.isoformat()}" for c in ws[2])
     headers = [c.value for c in ws[3]]
     assert headers[:4] == ["序号", "乡镇（街道）", "服务点数", "已检查"]
     assert ws.freeze_panes == "A4"
@@ -112,7 +115,7 @@ def test_readiness_xlsx_reads_like_a_hand_in_table(engine, settings, demo):
 
 
 def test_readiness_counts_fail_and_overdue_as_the_tables_hold_them(engine, settings, demo):
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine, "current")  # mid-year: follow-ups open, some overdue
     report, _ = build(engine, settings, "readiness", "html", cycle=cycle)
     facts = dict(report.facts)
     with session_scope(engine) as s:
@@ -122,8 +125,10 @@ def test_readiness_counts_fail_and_overdue_as_the_tables_hold_them(engine, setti
     open_ = [f for f in follows if f.status != "closed"]
     overdue = [f for f in open_ if f.status == "open" and f.due_date < TODAY]
     assert facts["不达标服务点"] == str(fails)
-    assert facts["整改（未销号 / 逾期）"] == f"{len(open_)} / {len(overdue)}"
-    assert facts["距考核日"] == "未定考核日"
+    assert facts["整改（未销号 / 逾期）"] == f"{len(open_)} / {len(overdue)}" and overdue
+    with session_scope(engine) as s:
+        assessment = s.get(Cycle, cycle).assessment_date
+    assert facts["距考核日"] == f"{(assessment - TODAY).days} 天"
     ready = [
         p
         for p in summaries
@@ -138,10 +143,10 @@ def test_readiness_counts_fail_and_overdue_as_the_tables_hold_them(engine, setti
 
 
 def test_days_left_count_down_to_the_assessment_date(engine, settings, demo):
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine)
     with session_scope(engine, write=True) as s:
         c = s.get(Cycle, cycle)
-        c.assessment_date = date(2026, 12, 15)
+        c.assessment_date = TODAY + timedelta(days=14)
         stamp(s, c)
     report, _ = build(engine, settings, "readiness", "html", cycle=cycle)
     assert dict(report.facts)["距考核日"] == "14 天"
@@ -149,7 +154,7 @@ def test_days_left_count_down_to_the_assessment_date(engine, settings, demo):
 
 @needs_poppler
 def test_followups_pdf_and_xlsx_of_a_township(engine, settings, demo, tmp_path):
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine)
     with session_scope(engine) as s:
         township = s.exec(select(Area).where(Area.code == "610424101")).one()
         pts = {
@@ -199,7 +204,7 @@ def test_followups_pdf_and_xlsx_of_a_township(engine, settings, demo, tmp_path):
 
 
 def test_scores_follow_the_template_points(engine, settings, demo):
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine)
     _, data = build(engine, settings, "scores", "xlsx", cycle=cycle)
     wb = load_workbook(io.BytesIO(data))
     with session_scope(engine) as s:
@@ -234,7 +239,7 @@ def test_scores_follow_the_template_points(engine, settings, demo):
 
 
 def test_book_needs_against_the_county_thresholds(engine, settings, demo):
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine)
     _report, data = build(engine, settings, "book-needs", "xlsx", cycle=cycle)
     wb = load_workbook(io.BytesIO(data))
     with session_scope(engine) as s:
@@ -263,7 +268,7 @@ def test_book_needs_against_the_county_thresholds(engine, settings, demo):
 
 
 def test_answers_csv_opens_in_excel(engine, settings, demo):
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine)
     _, data = build(engine, settings, "answers", "csv", cycle=cycle)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -337,7 +342,7 @@ def test_cli_writes_a_csv_as_it_reads(db_url, engine, settings, demo, tmp_path, 
 
 @needs_poppler
 def test_ledger_pdf_lists_each_point_with_its_photos(engine, settings, demo, tmp_path):
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine)
     report, pdf = build(engine, settings, "ledger", "pdf", cycle=cycle, area="610424101")
     with session_scope(engine) as s:
         names = s.exec(
@@ -364,7 +369,7 @@ def test_ledger_refuses_a_spreadsheet(engine, settings, demo):
     from server.errors import BadRequest
 
     with pytest.raises(BadRequest) as exc:
-        build(engine, settings, "ledger", "xlsx", cycle=qian_cycle_2020(engine))
+        build(engine, settings, "ledger", "xlsx", cycle=qian_cycle(engine))
     assert exc.value.code == "report_format"
 
 
@@ -388,7 +393,7 @@ def _inspect_liquan(engine, point_code: str, volumes: int) -> None:
             inspector_id=user.id,
             status="submitted",
             answers={"book_volumes": volumes, "reading_room": True},
-            submitted_at=datetime(2026, 11, 20, 2, tzinfo=UTC),
+            submitted_at=after_the_demo(),
         )
         stamp(s, insp)
         s.flush()
@@ -432,9 +437,7 @@ def test_a_city_with_two_counties(engine, settings, demo):
 
 
 def test_english_report(engine, settings, demo):
-    report, _ = build(
-        engine, settings, "followups", "html", cycle=qian_cycle_2020(engine), lang="en"
-    )
+    report, _ = build(engine, settings, "followups", "html", cycle=qian_cycle(engine), lang="en")
     assert report.tables[0].title == "乾县: list of fixes"
     assert report.labels.total == "Total"
 
@@ -455,11 +458,12 @@ def test_reports_page_offers_every_kind(office, engine):
     assert 'href="/reports"' in r.text  # in the nav
     assert "kind=ledger&amp;format=pdf" in r.text
     assert "kind=ledger&amp;format=xlsx" not in r.text
-    assert "2020年度公共文化服务目标责任考核" in r.text
+    with session_scope(engine) as s:
+        assert demo_cycle(s, "current").name in r.text and demo_cycle(s, "previous").name in r.text
 
 
 def test_download_matches_the_cli_content(office, engine, settings):
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine)
     r = office.get(f"/reports/download?kind=readiness&format=xlsx&area=610424&cycle={cycle}")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
@@ -484,36 +488,40 @@ def test_download_refuses_bad_input_without_a_trace(office, engine):
 def test_another_countys_supervisor_sees_only_their_county(client, engine, demo):
     liquan = add_liquan(engine)
     assert web_login(client, "lq_supervisor").status_code == 303
-    qian_cycle = qian_cycle_2020(engine)
+    qian = qian_cycle(engine)
     # Qian's cycle is refused, even when Qian is asked for (the area falls back to 礼泉县)
-    r = client.get(f"/reports/download?kind=readiness&format=csv&area=610424&cycle={qian_cycle}")
+    r = client.get(f"/reports/download?kind=readiness&format=csv&area=610424&cycle={qian}")
     assert r.status_code == 404
     r = client.get("/reports/download?kind=readiness&format=csv&area=610424")
     assert r.status_code == 200
     text = r.content.decode("utf-8-sig")
     assert "城关镇" in text and "薛录镇" not in text
     r = client.get(f"/reports?cycle={liquan['cycle_id']}")
-    assert "2020年度" not in r.text
+    with session_scope(engine) as s:
+        assert demo_cycle(s, "previous").name not in r.text
 
 
 def test_followups_list_shows_fixed_and_closed_as_the_lists_do(engine, settings, demo):
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine, "current")
     with session_scope(engine, write=True) as s:
-        township = s.exec(select(Area).where(Area.code == "610424101")).one()
+        township = s.exec(select(Area).where(Area.code == "610424111")).one()
         pts = s.exec(select(ServicePoint.id).where(ServicePoint.township_id == township.id)).all()
-        f = s.exec(
-            select(FollowUp).where(FollowUp.cycle_id == cycle, FollowUp.point_id.in_(pts))
+        f = s.exec(  # one of 上旦's and 席家's, overdue since the summer's guidance visit
+            select(FollowUp).where(
+                FollowUp.cycle_id == cycle,
+                FollowUp.point_id.in_(pts),
+                FollowUp.status == "open",
+                FollowUp.due_date < TODAY,
+            )
         ).first()
         f.status = "fixed"
         stamp(s, f)
         refresh_points(s, {f.point_id})
         fixed_id = f.id
-    _report, data = build(engine, settings, "followups", "xlsx", cycle=cycle, area="610424101")
-    ws = load_workbook(io.BytesIO(data))["薛录镇"]
+    _report, data = build(engine, settings, "followups", "xlsx", cycle=cycle, area="610424111")
+    ws = load_workbook(io.BytesIO(data))["阳洪镇"]
     states = [r[7] for r in ws.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
-    assert states.count("已整改待复查") == 1
-    assert states.index("已整改待复查") > max(i for i, s in enumerate(states) if s == "逾期")
-    readiness, _ = build(engine, settings, "readiness", "html", cycle=cycle, area="610424101")
+    readiness, _ = build(engine, settings, "readiness", "html", cycle=cycle, area="610424111")
     # a fixed follow-up is pending, not overdue
     with session_scope(engine) as s:
         pending = s.exec(
@@ -525,6 +533,9 @@ def test_followups_list_shows_fixed_and_closed_as_the_lists_do(engine, settings,
         ).all()
     overdue = [p for p in pending if p.status == "open" and p.due_date < TODAY]
     assert fixed_id in {p.id for p in pending}
+    assert states.count("已整改待复查") == sum(p.status == "fixed" for p in pending)
+    assert states.count("逾期") == len(overdue) > 0
+    assert states.index("已整改待复查") > max(i for i, s in enumerate(states) if s == "逾期")
     tot = readiness.tables[0].totals()
     head = [c.header for c in readiness.tables[0].columns]
     assert tot[head.index("未销号整改")] == len(pending)

@@ -51,7 +51,7 @@ def _phone(n: int, base: str, tmp: Path, engine) -> tuple[set[str], dict[str, di
     return ops, {rid: {"saved": mine[rid], "local": local[rid]} for rid in mine}
 
 
-def test_several_workers_apply_every_write_once(workers, engine, tmp_path):
+def test_several_workers_apply_every_write_once(workers, engine, demo, tmp_path):
     with ThreadPoolExecutor(PHONES) as pool:
         results = list(pool.map(lambda n: _phone(n, workers, tmp_path, engine), range(PHONES)))
     all_ops = set().union(*(ops for ops, _ in results))
@@ -63,7 +63,7 @@ def test_several_workers_apply_every_write_once(workers, engine, tmp_path):
         total = s.exec(select(func.count()).select_from(Inspection)).one()
     assert set(rows) == set(records)
     assert acked == all_ops, "every op has exactly one stored ack"
-    assert total == 52 + PHONES * RECORDS  # the demo's 2020 inspections plus the phones'
+    assert total == demo.inspections + PHONES * RECORDS  # the demo's plus the phones'
     for rid, row in rows.items():
         saved, local = records[rid]["saved"], records[rid]["local"]
         assert row.status == "submitted" and row.answers == saved["answers"]
