@@ -105,3 +105,15 @@ def test_overview_shows_the_change_since_last_years_cycle(client, engine, demo):
         current = demo_cycle(s, "current")
     assert current.name in page
     assert f"天后考核（{current.assessment_date.isoformat()}）" in page
+
+
+def test_followups_page_names_every_reason_of_the_demo(office, engine):
+    """Each reason the demo's follow-ups carry reads as words (a template's own code, such
+    as the phone rule's bad_phone, showed raw)."""
+    with session_scope(engine) as s:
+        codes = {f.reason_code for f in s.exec(select(FollowUp))}
+    assert "bad_phone" in codes
+    for lang in ("zh-CN", "en"):
+        page = office.get("/followups", params={"lang": lang}).text
+        for code in codes:
+            assert f"<td>{code}</td>" not in page, (lang, code)
