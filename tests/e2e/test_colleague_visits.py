@@ -21,12 +21,15 @@ TAKEN = ("官地", "梁山", "小留", "巨州", "董城")
 
 
 def _my_points(server, n: int) -> list[tuple[str, str]]:
-    """(code, name) of n village points the demo assigns to `inspector` this cycle."""
+    """(code, name) of n points the demo assigns to `inspector` this cycle and nobody has
+    inspected in it yet (the demo is mid-year: its main round left some township branches)."""
     rows = server.query(
         "SELECT p.code, p.name FROM service_point p "
         "JOIN assignment a ON a.point_id = p.id JOIN user u ON u.id = a.inspector_id "
         "JOIN cycle c ON c.id = a.cycle_id "
-        "WHERE u.username = 'inspector' AND c.current AND p.kind = 'village' AND p.active "
+        "WHERE u.username = 'inspector' AND c.current AND p.active AND NOT EXISTS ("
+        "  SELECT 1 FROM inspection i WHERE i.point_id = p.id AND i.cycle_id = c.id"
+        "  AND i.status = 'submitted') "
         "ORDER BY p.code DESC"
     )
     return [r for r in rows if not any(t in r[1] for t in TAKEN)][:n]
@@ -35,11 +38,14 @@ def _my_points(server, n: int) -> list[tuple[str, str]]:
 def _colleague_submits(server, code: str) -> None:
     device = "d-colleague-" + uuid.uuid4().hex[:8]
     token = server.login("inspector2", device, PASSWORD)
+    ((kind,),) = server.query("SELECT kind FROM service_point WHERE code = ?", (code,))
+    key = "village_point" if kind == "village" else "township_branch"
     (cycle,), (version,) = (
         server.query("SELECT id FROM cycle WHERE current")[0],
         server.query(
             "SELECT MAX(v.version) FROM template_version v "
-            "JOIN checklist_template t ON t.id = v.template_id WHERE t.key = 'village_point'"
+            "JOIN checklist_template t ON t.id = v.template_id WHERE t.key = ?",
+            (key,),
         )[0],
     )
     now = datetime.now(UTC)
@@ -47,7 +53,7 @@ def _colleague_submits(server, code: str) -> None:
     data = {
         "id": rid,
         "point_code": code,
-        "template_key": "village_point",
+        "template_key": key,
         "template_version": version,
         "cycle_id": cycle,
         "status": "submitted",

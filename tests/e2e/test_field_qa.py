@@ -8,6 +8,7 @@ ahead. Screenshots land in test-artifacts/screens/.
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -35,12 +36,20 @@ BAD_RECORD = """async () => {
 
 
 def test_checklist_guards_and_drafts(make_phone, live_server):
-    # a point of the demo with an open 限期整改 on its floor area (which one depends on the
-    # demo's generated answers)
-    ((overdue_point,),) = live_server.query(
-        "SELECT p.name FROM follow_up f JOIN service_point p ON p.id = f.point_id "
-        "WHERE f.status = 'open' AND f.item_key = 'area_m2' AND p.kind = 'village' "
-        "ORDER BY p.code LIMIT 1"
+    # a point of the demo with an overdue 限期整改 (the demo's summer guidance visit left a
+    # few; which ones depends on the demo's generated answers), and the item's name
+    ((overdue_point, item, content),) = live_server.query(
+        "SELECT p.name, f.item_key, v.content FROM follow_up f "
+        "JOIN service_point p ON p.id = f.point_id JOIN inspection i ON i.id = f.opened_by "
+        "JOIN template_version v ON v.id = i.template_version_id "
+        "WHERE f.status = 'open' AND f.due_date < date('now') AND p.kind = 'village' "
+        "ORDER BY p.code, f.item_key LIMIT 1"
+    )
+    label = next(
+        it["label"]["zh"]
+        for section in json.loads(content)["sections"]
+        for it in section["items"]
+        if it["key"] == item
     )
     phone = make_phone()
     page = phone.goto()
@@ -54,11 +63,11 @@ def test_checklist_guards_and_drafts(make_phone, live_server):
     # Follow-ups carry the item's name, not its key, and say when they are overdue.
     open_point(page, overdue_point)
     fus = page.inner_text("ul.fus")
-    assert "场所面积" in fus and "area_m2" not in fus and "已逾期" in fus
+    assert label in fus and item not in fus and "已逾期" in fus
 
     phone.context.set_offline(True)
     start_inspection(page)
-    assert page.locator("#item-area_m2 .fu-hint").count() == 1
+    assert page.locator(f"#item-{item} .fu-hint").count() == 1
     assert page.get_attribute("#item-seats input", "inputmode") == "numeric"
     small = page.evaluate(
         """() => [...document.querySelectorAll('main button, main a, main .opt label')]
