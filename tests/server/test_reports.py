@@ -302,13 +302,13 @@ def _csv_before_streaming(report) -> bytes:
 
 def test_answers_csv_streams_the_same_bytes(engine, settings, demo, monkeypatch):
     """Read three inspections at a time and written in pieces of 200 characters: the same
-    bytes as the whole table written at once, and no row held. Qian's 2020 cycle (many
+    bytes as the whole table written at once, and no row held. Qian's last-year cycle (many
     rows) and a city of two counties (a county column)."""
     liquan = add_liquan(engine)
     _inspect_liquan(engine, liquan["points"][1], 900)
     monkeypatch.setattr(report_records, "CHUNK", 3)
     monkeypatch.setattr(csv_out, "PIECE", 200)
-    for cycle, code, rows in ((qian_cycle_2020(engine), None, 9), (None, "610400", 0)):
+    for cycle, code, rows in ((qian_cycle(engine), None, 9), (None, "610400", 0)):
         with session_scope(engine) as s:
             area = reports.area_by_code(s, code) if code else None
             ask = lambda fmt: reports.Request("answers", fmt, cycle, area, "zh-CN", TODAY, None)  # noqa: E731, B023
@@ -327,7 +327,7 @@ def test_answers_csv_streams_the_same_bytes(engine, settings, demo, monkeypatch)
 
 def test_cli_writes_a_csv_as_it_reads(db_url, engine, settings, demo, tmp_path, monkeypatch):
     monkeypatch.setenv("XUNJIAN_DATA_DIR", str(settings.data_path))
-    cycle = qian_cycle_2020(engine)
+    cycle = qian_cycle(engine)
     out = tmp_path / "out" / "answers.csv"
     argv = ["--database-url", db_url, "report", "--kind", "answers", "--format", "csv"]
     argv += ["--cycle", str(cycle), "--today", TODAY.isoformat(), "-o", str(out), "--quiet"]
