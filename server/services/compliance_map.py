@@ -13,7 +13,9 @@ query joined to `point_summary`; no inspection row is read.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,7 +35,7 @@ from server.models import (
 from server.pages.format import percent
 from server.services.area_tree import area_tree
 from server.services.cycle_choice import choose
-from server.services.desk_cache import kept
+from server.services.desk_cache import kept, points_version
 from server.services.overview import Figures, Table
 
 SP = ServicePoint.__table__  # type: ignore[attr-defined]
@@ -104,20 +106,93 @@ def build_map_data(session: Session, area: Area, requested_cycle: str | None, la
     """The GeoJSON of `area` (in the viewer's scope) in a cycle, in the reader's language,
     ready to send.
 
-    Shaped for a province (1,500 townships, 20,000 points) in well under 100 ms: points come
-    as one MultiPoint feature per rating with their codes, names and township (an index into
+    Shaped for a province (1,500 townships, 20,000 points): points come as one MultiPoint
+    feature per rating with their codes, names and township (an index into
     `township_names`) in parallel arrays, instead of 20,000 features; a boundary is encoded
-    once per upload and kept (`_shapes`), since it changes only when uploaded again. Above a
-    county, the townships and points are found through their counties (a join on the area
-    table), not through an IN list of 1,500 township ids; rows are read as plain tuples."""
+    once per upload and kept (`_shapes`). What does not change when an inspection arrives
+    (the points, their names and places: `PointLayer`) is read and encoded once and kept
+    until a point or an area changes; each build reads only the ratings and the townships'
+    figures, and joins the encoded pieces by rating."""
     _ = translator(lang)
     tree = area_tree(session, area)
     choice = choose(session, tree.counties(), requested_cycle)
     cycles = choice.ids or [-1]
     conn = session.connection()
-    above = area.level not in ("county", "township")
+    layer = kept(
+        session, ("points", area.id), lambda: _point_layer(session, area, tree), points_version
+    )
+    figures = {t[0]: Figures(points=layer.counts.get(t[0], 0)) for t in layer.towns}
+    for area_id, inspected, good, basic in conn.execute(
+        sa_select(AS.c.area_id, AS.c.inspected, AS.c.good, AS.c.basic).where(
+            AS.c.cycle_id.in_(cycles)
+        )
+    ):
+        f = figures.get(area_id)
+        if f is not None:  # a township here (the cycles' county rows are read too)
+            f.inspected, f.good, f.basic = inspected, good, basic
+    # Apart from the points, not joined: joined, SQLite probes the summary's primary key
+    # (cycle, point) once per cycle for every point (3 s for a province); apart, it is a
+    # range scan of a covering index (migration 0011).
+    rated: dict[int, str] = dict(
+        conn.execute(
+            sa_select(PS.c.point_id, PS.c.rating).where(PS.c.cycle_id.in_(cycles), PS.c.counted)
+        ).all()  # type: ignore[arg-type]
+    )
+    groups: dict[str, list[int]] = {r: [] for r in RATING_COLORS}
+    for n, point_id in enumerate(layer.ids):
+        groups[rated.get(point_id) or "none"].append(n)
+    parts = _township_features(session, layer.towns, figures, choice.selected, _)
+    for rating, members in groups.items():
+        if not members:
+            continue
+        parts.append(
+            '{"type":"Feature","geometry":{"type":"MultiPoint","coordinates":['
+            + ",".join([layer.coords[n] for n in members])
+            + ']},"properties":{"kind":"points","rating":'
+            + _dumps(rating)
+            + ',"color":'
+            + _dumps(RATING_COLORS[rating])
+            + ',"word":'
+            + _dumps(_(f"rating.{rating}"))
+            + ',"href":"/point/{code}","codes":['
+            + ",".join([layer.codes[n] for n in members])
+            + '],"names":['
+            + ",".join([layer.names[n] for n in members])
+            + '],"townships":['
+            + ",".join([layer.where[n] for n in members])
+            + "]}}"
+        )
+    return (
+        '{"type":"FeatureCollection","township_names":'
+        + layer.town_names
+        + ',"features":['
+        + ",".join(parts)
+        + "]}"
+    ).encode()
+
+
+@dataclass(frozen=True)
+class PointLayer:
+    """The active points of an area with a position, in code order, each field already
+    encoded as JSON (parallel lists), the townships (id, code, name) and active points per
+    township. Kept while no point or area changes (services/desk_cache.py)."""
+
+    towns: list[Any]
+    town_names: str
+    counts: dict[int, int]
+    ids: list[int]
+    codes: list[str]
+    names: list[str]
+    coords: list[str]
+    where: list[str]
+
+
+def _point_layer(session: Session, area: Area, tree: Any) -> PointLayer:
+    """Above a county, the townships and points are found through their counties (a join on
+    the area table), not through an IN list of 1,500 township ids."""
+    conn = session.connection()
     towns: list[Any]  # (id, code, name) of each township
-    if above:
+    if area.level not in ("county", "township"):
         counties = [c.id for c in tree.counties()]
         towns = list(
             conn.execute(
@@ -132,69 +207,29 @@ def build_map_data(session: Session, area: Area, requested_cycle: str | None, la
         towns = [(t.id, t.code, t.name) for t in tree.townships()]
         town = SP
         points_here = SP.c.township_id.in_([t[0] for t in towns] or [-1])
-    index = {t[0]: n for n, t in enumerate(towns)}
-    figures = {t[0]: Figures() for t in towns}
-    for area_id, inspected, good, basic in conn.execute(
-        sa_select(AS.c.area_id, AS.c.inspected, AS.c.good, AS.c.basic).where(
-            AS.c.cycle_id.in_(cycles)
-        )
-    ):
-        f = figures.get(area_id)
-        if f is not None:  # a township here (the cycles' county rows are read too)
-            f.inspected, f.good, f.basic = inspected, good, basic
-    # Two plain queries, not an outer join: joined, SQLite probes the summary's primary key
-    # (cycle, point) once per cycle for every point (3 s for a province); apart, each is a
-    # range scan of a covering index (migration 0011).
-    rated: dict[int, str] = dict(
-        conn.execute(
-            sa_select(PS.c.point_id, PS.c.rating).where(PS.c.cycle_id.in_(cycles), PS.c.counted)
-        ).all()  # type: ignore[arg-type]
-    )
-    groups: dict[str, tuple[list, ...]] = {r: ([], [], [], []) for r in RATING_COLORS}
+    index = {t[0]: str(n) for n, t in enumerate(towns)}
     counts: dict[int, int] = {}
-    rows = conn.execute(
+    layer = PointLayer(list(towns), _dumps([t[2] for t in towns]), counts, [], [], [], [], [])
+    text = encode_basestring  # the C encoder json.dumps uses (ensure_ascii=False)
+    for code, name, lon, lat, township_id, point_id in conn.execute(
         sa_select(SP.c.code, SP.c.name, SP.c.lon, SP.c.lat, SP.c.township_id, SP.c.id)
         .select_from(town)
         .where(SP.c.active, points_here)
         .order_by(SP.c.code)
-    ).all()
-    for code, name, lon, lat, township_id, point_id in rows:
+    ):
         counts[township_id] = counts.get(township_id, 0) + 1
         if lon is not None and lat is not None:
-            codes, names, coords, where = groups[rated.get(point_id) or "none"]
-            codes.append(code)
-            names.append(name)
-            coords.append((lon, lat))
-            where.append(index[township_id])
-    for township_id, n in counts.items():
-        figures[township_id].points = n
-    parts = _township_features(session, towns, figures, choice.selected, _)
-    for rating, (codes, names, coords, where) in groups.items():
-        if not codes:
-            continue
-        feature = {
-            "type": "Feature",
-            "geometry": {"type": "MultiPoint", "coordinates": coords},
-            "properties": {
-                "kind": "points",
-                "rating": rating,
-                "color": RATING_COLORS[rating],
-                "word": _(f"rating.{rating}"),
-                "href": "/point/{code}",
-                "codes": codes,
-                "names": names,
-                "townships": where,
-            },
-        }
-        parts.append(_dumps(feature))
-    town_names = _dumps([t[2] for t in towns])
-    return (
-        '{"type":"FeatureCollection","township_names":'
-        + town_names
-        + ',"features":['
-        + ",".join(parts)
-        + "]}"
-    ).encode()
+            layer.ids.append(point_id)
+            layer.codes.append(text(code))
+            layer.names.append(text(name))
+            layer.coords.append(f"[{_number(lon)},{_number(lat)}]")
+            layer.where.append(index[township_id])
+    return layer
+
+
+def _number(value: float) -> str:
+    """A coordinate as json.dumps writes it."""
+    return float.__repr__(float(value)) if math.isfinite(value) else _dumps(value)
 
 
 def _dumps(value: Any) -> str:

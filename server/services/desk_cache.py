@@ -21,7 +21,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from server.models import AreaBoundary, ChangeCounter
+from server.models import Area, AreaBoundary, ChangeCounter, ServicePoint
 
 T = TypeVar("T")
 MAX_AGE_SECONDS = 60.0
@@ -39,28 +39,48 @@ def data_version(session: Session) -> tuple:
     return (counter, *shapes)
 
 
-def kept(session: Session, key: tuple, build: Callable[[], T]) -> T:
+def points_version(session: Session) -> tuple:
+    """What changes whenever a point or an area does (their changes are stamped, as every
+    synced row's): not an inspection's arrival."""
+    sp, ar = ServicePoint.__table__, Area.__table__  # type: ignore[attr-defined]
+    points = session.connection().execute(select(func.max(sp.c.seq), func.count())).one()
+    areas = session.connection().execute(select(func.max(ar.c.seq), func.count())).one()
+    return (*points, *areas)
+
+
+def kept(
+    session: Session,
+    key: tuple,
+    build: Callable[[], T],
+    version: Callable[[Session], tuple] = data_version,
+) -> T:
     """The value kept under `key` for this database if the data has not changed since it
     was built (and it is young enough), else `build()`, kept. Kept values are shared between
     requests: they are read, never changed."""
-    version = data_version(session)
+    version_now = version(session)
     now = time.monotonic()
     with _lock:
         cache = _caches.setdefault(session.get_bind().engine, OrderedDict())
         hit = cache.get(key)
-        if hit is not None and hit[0] == version and now - hit[1] < MAX_AGE_SECONDS:
+        if hit is not None and hit[0] == version_now and now - hit[1] < MAX_AGE_SECONDS:
             cache.move_to_end(key)
             return hit[2]
     value = build()
     with _lock:
-        cache[key] = (version, now, value)
+        cache[key] = (version_now, now, value)
         cache.move_to_end(key)
         while len(cache) > ENTRIES * 2:
             cache.popitem(last=False)
     return value
 
 
-def clear() -> None:
-    """Forget every kept value (the bench measures the pages as built)."""
+def clear(kind: str | None = None) -> None:
+    """Forget every kept value, or those of one kind (the first part of their keys): the
+    bench measures the pages as built."""
     with _lock:
-        _caches.clear()
+        if kind is None:
+            _caches.clear()
+            return
+        for cache in _caches.values():
+            for key in [k for k in cache if k[0] == kind]:
+                del cache[key]

@@ -392,3 +392,19 @@ def test_a_citys_overview_is_kept_until_a_stamped_change(engine, demo):
         city = s.exec(select(Area).where(Area.code == "610400")).one()
         again = overview(s, city, None, day)
     assert again.total.now.followups_open == first.total.now.followups_open - 1
+
+
+def test_map_points_are_encoded_again_when_a_point_moves(office, engine):
+    """The encoded points (kept across inspections: only the ratings are read again) are
+    rebuilt when a point changes (a stamped move)."""
+    from server.services.changes import stamp
+
+    first = _points(office.get("/map/data.geojson?area=610424").json())
+    moved = first[0]["code"]
+    with session_scope(engine, write=True) as s:
+        point = s.exec(select(ServicePoint).where(ServicePoint.code == moved)).one()
+        point.lat, point.lon = 34.5, 108.25
+        stamp(s, point)
+    again = {p["code"]: p for p in _points(office.get("/map/data.geojson?area=610424").json())}
+    assert again[moved]["at"] == pytest.approx((108.25, 34.5))
+    assert len(again) == len(first)
