@@ -11,17 +11,23 @@ against two baselines in the same database in the same run (fastest of three rou
 and how long each batch held the sync writer lock (one transaction per request), per op.
 
     .venv/bin/python bench/sync_ingest.py [--n 2000] [--db sqlite|postgres|both] [--repeat 1]
+        [--profile N]
 
-With --repeat k each figure is the median of k runs, each on a new database.
+With --repeat k each figure is the median of k runs, each on a new database. --profile N
+prints the N functions that took most of the time inside `apply_batch` (cProfile): what the
+writer lock is held for (it also slows that part down, so the rates of such a run are not
+figures).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gzip
 import json
 import logging
 import os
+import pstats
 import random
 import statistics
 import time
@@ -35,6 +41,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 from sync_common import PASSWORD, full_record, load_demo, new_database, settings_for
 
+import server.services.sync_round as sync_round
 from server.app import create_app
 from server.db import session_scope
 from server.models import (
@@ -78,8 +85,25 @@ def settle(engine) -> None:
         c.commit()
 
 
-def run(kind: str, n: int, batch: int = 500) -> dict:
+def profiled(prof: cProfile.Profile):
+    """sync_round's apply_batch under `prof`: the locked section and its retry loop."""
+    real = sync_round.apply_batch
+
+    def apply_batch(*args, **kwargs):
+        prof.enable()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            prof.disable()
+
+    return real, apply_batch
+
+
+def run(kind: str, n: int, batch: int = 500, prof: cProfile.Profile | None = None) -> dict:
     url, cleanup = new_database(kind)
+    real_apply = sync_round.apply_batch
+    if prof is not None:
+        real_apply, sync_round.apply_batch = profiled(prof)
     locks = LockTimes()
     logger = logging.getLogger("xunjian.sync")
     logger.addHandler(locks)
@@ -200,6 +224,7 @@ def run(kind: str, n: int, batch: int = 500) -> dict:
             "lock_ms_max": max(locks.ms, default=float("nan")),
         }
     finally:
+        sync_round.apply_batch = real_apply
         logger.removeHandler(locks)
         cleanup()
 
@@ -329,10 +354,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--db", default="both")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--profile", type=int, default=0)
     args = ap.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     for kind in kinds:
-        runs = [run(kind, args.n) for _ in range(args.repeat)]
+        prof = cProfile.Profile() if args.profile else None
+        runs = [run(kind, args.n, prof=prof) for _ in range(args.repeat)]
         r = {
             k: statistics.median(x[k] for x in runs)
             for k in runs[0]
@@ -350,6 +377,10 @@ def main() -> None:
             f"{r['fair_tx_ms_per_op']:.2f} ms   load {os.getloadavg()[0]:.1f}"
         )
         print(f"{'':9s} rows per fair round: {runs[0]['fair_rows']}")
+        if prof is not None:
+            stats = pstats.Stats(prof)
+            stats.sort_stats("cumulative").print_stats(args.profile)
+            stats.sort_stats("tottime").print_stats(args.profile)
 
 
 if __name__ == "__main__":

@@ -91,11 +91,11 @@ def _replay(repo: Repo, op: Op | BadOp, ctx: Context, digest: str) -> Ack | None
     return _reject(repo, op, rej, ctx, False, digest)
 
 
-def reject_failed(repo: Repo, op: Op | BadOp, ctx: Context) -> Ack:
+def reject_failed(repo: Repo, op: Op | BadOp, ctx: Context, digest: str | None = None) -> Ack:
     """An op whose apply raised, after the caller rolled back everything it wrote: keep it in
     quarantine and ack it ``rejected``, so that one op the server cannot store never blocks
     the device's outbox (nothing is lost: the quarantine row holds the op)."""
-    digest = op.body_hash()
+    digest = digest or op.body_hash()
     replayed = _replay(repo, op, ctx, digest)
     if replayed is not None:
         return replayed
@@ -103,9 +103,11 @@ def reject_failed(repo: Repo, op: Op | BadOp, ctx: Context) -> Ack:
     return _reject(repo, op, rej, ctx, True, digest)
 
 
-def apply_op(repo: Repo, op: Op | BadOp, ctx: Context) -> Ack:
-    """Apply one op (or answer its replay). Never raises for a bad op: it is quarantined."""
-    digest = op.body_hash()
+def apply_op(repo: Repo, op: Op | BadOp, ctx: Context, digest: str | None = None) -> Ack:
+    """Apply one op (or answer its replay). Never raises for a bad op: it is quarantined.
+    ``digest``: the op's body hash, if the caller has it already (the server works it out
+    before it takes the writer lock)."""
+    digest = digest or op.body_hash()
     if isinstance(op, Op) and op.author is not None and op.author != ctx.user_id:
         # Another user's record under this token (a shared phone's buggy client): refused
         # and quarantined, but its ack is not stored, so its author can still send it later.

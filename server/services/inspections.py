@@ -60,6 +60,10 @@ class OutcomeFacts(Protocol):
 
     def template(self, version_id: int) -> Any: ...
 
+    def evaluate(self, template: Any, inspection: Any) -> dict:
+        """The rule engine's verdict on the inspection's answers and photos (a sync batch may
+        have worked it out before taking the writer lock)."""
+
     def complete_blobs(self, shas: set[str]) -> set[str]:
         """The subset of ``shas`` held as complete photos."""
 
@@ -93,6 +97,9 @@ class SessionFacts:
 
     def template(self, version_id: int) -> Any:
         return template_for(self.session, version_id)
+
+    def evaluate(self, template: Any, inspection: Any) -> dict:
+        return evaluate(template, inspection.answers or {}, inspection.photos or [])
 
     def complete_blobs(self, shas: set[str]) -> set[str]:
         if not shas:
@@ -196,7 +203,7 @@ def apply_outcome(inspection: Any, facts: OutcomeFacts) -> None:
         inspection.result, inspection.rating = None, None
         return
     template = facts.template(inspection.template_version_id)
-    result = evaluate(template, inspection.answers or {}, inspection.photos or [])
+    result = facts.evaluate(template, inspection)
     inspection.result = result
     inspection.rating = result["rating"]["code"]
     _sync_follow_ups(inspection, result, template, facts)

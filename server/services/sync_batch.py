@@ -22,12 +22,14 @@ from sqlmodel import Session, select
 
 from server.clock import parse_iso
 from server.domain.followups import PENDING
+from server.domain.rules import evaluate
 from server.models import Quarantine, SyncConflict
 from server.services.devices import Caller
 from server.services.inspections import apply_outcome, template_for
 from server.services.scope import Scope
 from server.services.summaries import refresh_points
 from server.services.sync_cache import BatchCache
+from server.services.sync_prepare import Prepared
 from server.services.sync_pull import Serializer
 from server.services.sync_stage import Staging
 from server.services.sync_write import SERVER_CLOCK, SERVER_ONLY_FIELDS
@@ -46,8 +48,15 @@ class BatchRepo(BatchCache):
     """sync.apply.Repo over one request's transaction, with the request's reads cached and
     its writes staged. `careful` flushes after every op."""
 
-    def __init__(self, session: Session, caller: Caller, scope: Scope, careful: bool) -> None:
-        super().__init__(session, scope)
+    def __init__(
+        self,
+        session: Session,
+        caller: Caller,
+        scope: Scope,
+        careful: bool,
+        prepared: Prepared | None = None,
+    ) -> None:
+        super().__init__(session, scope, prepared or Prepared())
         self.caller = caller
         self.careful = careful
         self.serializer = Serializer(session)
@@ -55,6 +64,7 @@ class BatchRepo(BatchCache):
         # points whose summaries to refresh once the batch is written (kept over a
         # savepoint rollback: refreshing a point that did not change writes nothing)
         self.summary_points: set[int] = set()
+        self.saving: Op | None = None  # the op whose record save_record is storing
 
     def _reset(self) -> None:
         """Forget everything read or staged (after a savepoint rollback)."""
@@ -127,7 +137,11 @@ class BatchRepo(BatchCache):
         else:
             point.submitted.pop(row.id, None)
         self.load_blobs({p["sha256"] for p in row.photos or []})
-        apply_outcome(row, _BatchFacts(self))
+        self.saving = op
+        try:
+            apply_outcome(row, _BatchFacts(self))
+        finally:
+            self.saving = None
         self.staged.stamp("inspection", row)
 
     def add_conflict(
@@ -219,16 +233,20 @@ class BatchRepo(BatchCache):
         for op in ops:
             assert self.caller.user.id is not None
             ctx = Context(self.caller.user.id, self.caller.device.id, SERVER_CLOCK.now())
-            ack = self._apply_careful(op, ctx) if self.careful else apply_op(self, op, ctx)
+            digest = self.prepared.digest(op)
+            if self.careful:
+                ack = self._apply_careful(op, ctx, digest)
+            else:
+                ack = apply_op(self, op, ctx, digest)
             out.append((ack, self._same(op, ack)))
         self.flush(final=True)
         refresh_points(self.session, self.summary_points)
         return out
 
-    def _apply_careful(self, op: Op | BadOp, ctx: Context) -> Ack:
+    def _apply_careful(self, op: Op | BadOp, ctx: Context, digest: str) -> Ack:
         try:
             with self.session.begin_nested():
-                ack = apply_op(self, op, ctx)
+                ack = apply_op(self, op, ctx, digest)
                 self.flush()
             return ack
         except TRANSIENT:
@@ -237,7 +255,7 @@ class BatchRepo(BatchCache):
             log.exception("op %s could not be applied; quarantined", op.op_id)
             self._reset()
         with self.session.begin_nested():
-            ack = reject_failed(self, op, ctx)
+            ack = reject_failed(self, op, ctx, digest)
             self.flush()
         return ack
 
@@ -256,7 +274,29 @@ class _BatchFacts:
         self.repo = repo
 
     def template(self, version_id: int) -> Any:
-        return template_for(self.repo.session, version_id)
+        # template_for reads the version's whole content each time: once per batch is enough
+        found = self.repo.prepared.templates.get(version_id)
+        if found is None:
+            found = self.repo.prepared.templates[version_id] = template_for(
+                self.repo.session, version_id
+            )
+        return found
+
+    def evaluate(self, template: Any, inspection: Any) -> dict:
+        """The verdict worked out before the lock, if the record being stored still has the
+        op's own answers and photos on the same checklist version (a merge with the server's
+        copy may have changed them: then the rules run again here)."""
+        op = self.repo.saving
+        pre = self.repo.prepared.op(op.data) if op is not None else None
+        if (
+            pre is not None
+            and pre.result is not None
+            and pre.version_id == inspection.template_version_id
+            and pre.answers == (inspection.answers or {})
+            and pre.photos == (inspection.photos or [])
+        ):
+            return pre.result
+        return evaluate(template, inspection.answers or {}, inspection.photos or [])
 
     def complete_blobs(self, shas: set[str]) -> set[str]:
         return {s for s in shas if self.repo.blobs.get(s)}

@@ -24,6 +24,7 @@ from server.domain.followups import PENDING
 from server.models import Blob, FollowUp, Inspection, InspectionRevision, ServicePoint, SyncOp
 from server.services.scope import Scope
 from server.services.sync_checks import Checker, Resolved
+from server.services.sync_prepare import Prepared
 from sync.apply import StoredAck
 from sync.messages import Ack, BadOp, Op
 
@@ -48,9 +49,10 @@ class PointState:
 class BatchCache:
     """One request's reads. Rows are SimpleNamespaces the batch then edits in place."""
 
-    def __init__(self, session: Session, scope: Scope) -> None:
+    def __init__(self, session: Session, scope: Scope, prepared: Prepared) -> None:
         self.session = session
-        self.checker = Checker(session, scope.subtree)
+        self.prepared = prepared
+        self.checker = Checker(session, scope.subtree, prepared)
         self.forget()
 
     def forget(self) -> None:

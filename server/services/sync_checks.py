@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
@@ -17,6 +17,9 @@ from server.domain.rules import weekly_totals
 from server.models import ChecklistTemplate, Cycle, ServicePoint, TemplateVersion
 from server.services.inspections import template_for
 from sync.errors import Rejection
+
+if TYPE_CHECKING:
+    from server.services.sync_prepare import Prepared
 
 MAX_TEXT = 4000
 # No count or measure on a checklist comes near this; 10**40 "books" is a broken client,
@@ -40,13 +43,20 @@ class PointRow:
 
 class Checker:
     """One per request: caches points, versions and cycles across the batch's ops
-    (`prefetch` loads every point a batch names in one query)."""
+    (`prefetch` loads every point a batch names in one query). `prepared`: what was worked
+    out before the writer lock (sync_prepare): versions (immutable once stored) and whether
+    each op's answers fit its checklist."""
 
-    def __init__(self, session: Session, subtree: frozenset[int]) -> None:
+    def __init__(
+        self, session: Session, subtree: frozenset[int], prepared: Prepared | None = None
+    ) -> None:
         self.session = session
         self.subtree = subtree
+        self.prepared = prepared
         self._points: dict[str, PointRow | None] = {}
         self._versions: dict[tuple[str, int], tuple[int, str] | None] = {}
+        if prepared is not None:
+            self._versions.update(prepared.versions)
         self._cycles: dict[int, bool] = {}
         self._items: dict[int, dict[str, Any]] = {}
 
@@ -118,20 +128,35 @@ class Checker:
         cycle = data.get("cycle_id")
         if cycle is not None and not self.cycle_exists(cycle):
             return Rejection.of("unknown_cycle", "cycle_id", cycle_id=cycle)
+        pre = self.prepared.op(data) if self.prepared is not None else None
+        if pre is not None and pre.version_id == version_id:
+            problem = pre.problem
+        else:
+            problem = fit_problem(self.items(version_id), data)
+        if problem is not None:
+            return problem
+        return Resolved(point.id, version_id)
+
+    def items(self, version_id: int) -> dict[str, Any]:
         items = self._items.get(version_id)
         if items is None:
             template = template_for(self.session, version_id)
             items = self._items[version_id] = {i.key: i for i in template.items}
-        for akey, value in (data.get("answers") or {}).items():
-            why = answer_problem(items.get(akey), value)
-            if why:
-                return Rejection.of("bad_value", f"answers.{akey}", detail=why)
-        for n, photo in enumerate(data.get("photos") or []):
-            if photo["item"] not in items:
-                return Rejection.of(
-                    "bad_value", f"photos[{n}].item", detail="not an item of this checklist"
-                )
-        return Resolved(point.id, version_id)
+        return items
+
+
+def fit_problem(items: dict[str, Any], data: dict) -> Rejection | None:
+    """The first answer or photo of `data` that does not fit the checklist's `items`."""
+    for akey, value in (data.get("answers") or {}).items():
+        why = answer_problem(items.get(akey), value)
+        if why:
+            return Rejection.of("bad_value", f"answers.{akey}", detail=why)
+    for n, photo in enumerate(data.get("photos") or []):
+        if photo["item"] not in items:
+            return Rejection.of(
+                "bad_value", f"photos[{n}].item", detail="not an item of this checklist"
+            )
+    return None
 
 
 def answer_problem(item: Any, v: Any) -> str | None:

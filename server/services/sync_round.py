@@ -16,6 +16,7 @@ from server.db import chunked, session_scope
 from server.models import Blob, Inspection
 from server.services.devices import Caller
 from server.services.scope import scope_of
+from server.services.sync_prepare import prepare
 from server.services.sync_pull import make_cursor, parse_cursor, pull
 from server.services.sync_store import apply_batch
 from sync.messages import SyncRequest, SyncResponse
@@ -28,7 +29,8 @@ def exchange(engine: Engine, caller: Caller, req: SyncRequest, page_size: int) -
     """Acks for `req.ops`, then the changes after `req.cursor` (at most `page_size`)."""
     with session_scope(engine) as session:
         scope = scope_of(session, caller.user)
-    applied = apply_batch(engine, caller, scope, req.ops)
+        prepared = prepare(session, req.ops)  # before the writer lock, which it does not need
+    applied = apply_batch(engine, caller, scope, req.ops, prepared)
     acks = [ack for ack, _ in applied]
     echo_free = {(ack.record_id, ack.rev) for ack, same in applied if same}
     with session_scope(engine) as session:

@@ -11,9 +11,13 @@ and the retry finds the stored ack.
 How a request is applied (`apply_batch`, here: the retry loop; the batch itself is
 sync_batch.BatchRepo, its reads sync_cache, its writes sync_stage, and the writer lock and
 server clock it shares with other writers sync_write):
+- Before the lock (sync_prepare, in a read-only session): what does not depend on the
+  state the lock guards, per op its body hash, its checklist version, whether its answers
+  fit, and the rule engine's verdict on its own answers and photos. Under the lock these are
+  used only where their inputs still hold (a merge that changes the answers re-evaluates).
 - One transaction and one writer lock for the whole request. Requests hold at most
-  `limits.max_ops` ops, so the lock is held for a bounded time (docs/benchmarks.md, "Sync",
-  has the figure for 500 full inspections).
+  `limits.max_ops` ops, so the lock is held for a bounded time (docs/benchmarks.md, "Sync"
+  and "Ingest against a fair baseline", has the figures).
 - Fast path: what the batch will read is loaded up front in a few queries (stored acks, the
   records and their current revisions, the points, the photos held, the points' follow-up
   state and submitted inspections). Each op is applied against those caches and its writes
@@ -47,6 +51,7 @@ from server.db import session_scope
 from server.services.devices import Caller
 from server.services.scope import Scope
 from server.services.sync_batch import TRANSIENT, BatchRepo
+from server.services.sync_prepare import Prepared, prepare
 from server.services.sync_write import lock_writers
 from sync.messages import Ack, BadOp, Op
 
@@ -55,13 +60,21 @@ ATTEMPTS = 5
 
 
 def apply_batch(
-    engine: Engine, caller: Caller, scope: Scope, ops: Sequence[Op | BadOp]
+    engine: Engine,
+    caller: Caller,
+    scope: Scope,
+    ops: Sequence[Op | BadOp],
+    prepared: Prepared | None = None,
 ) -> list[tuple[Ack, bool]]:
     """Apply a request's ops in one transaction (see the module docstring). Returns, per op,
     the ack and whether the server now holds exactly the op's record (then the pull need not
-    echo it back)."""
+    echo it back). `prepared`: sync_prepare.prepare(ops), if the caller has it already."""
     if not ops:
         return []
+    if prepared is None:
+        # a read-only session: on SQLite the write transaction's first statement takes the lock
+        with session_scope(engine) as session:
+            prepared = prepare(session, ops)
     careful = False
     last: Exception | None = None
     for _attempt in range(ATTEMPTS):
@@ -70,7 +83,7 @@ def apply_batch(
                 session.connection()  # BEGIN (IMMEDIATE on SQLite): the writer lock from here
                 began = time.perf_counter()
                 lock_writers(session)
-                out = BatchRepo(session, caller, scope, careful).apply_all(ops)
+                out = BatchRepo(session, caller, scope, careful, prepared).apply_all(ops)
             held = (time.perf_counter() - began) * 1000
             log.debug(
                 "applied %d ops, writer lock held %.1f ms",
