@@ -91,7 +91,10 @@ def merge_photos(base: list | None, server: list, client: list) -> list:
 
 
 def new_record(data: dict, hlc: str) -> MergeResult:
-    rec = normalize(data)
+    return _created(normalize(data), hlc)
+
+
+def _created(rec: dict, hlc: str) -> MergeResult:
     clocks = {f: hlc for f in _fields(None, rec, rec)}
     clocks["photos"] = hlc
     return MergeResult(rec, clocks, changed=True)
@@ -119,7 +122,7 @@ def merge(
     """
     client = normalize(client_data)
     if server is None:
-        return new_record(client, hlc)
+        return _created(client, hlc)
     for key in IDENTITY_FIELDS:
         if key == "device_id":
             continue

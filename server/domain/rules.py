@@ -115,8 +115,17 @@ class _Context:
         self.items = {i.key: i for i in template.items}
         self.answers = answers if isinstance(answers, dict) else {}
         self.counts = count_photos(photos)
+        self._reads: dict[str, _Read] = {}
 
     def read(self, item: Item) -> _Read:
+        # an item is read by its own rule, by rules of other items and for warnings: once is
+        # enough (a weekly schedule costs more to read than most whole items to evaluate)
+        found = self._reads.get(item.key)
+        if found is None:
+            found = self._reads[item.key] = self._read(item)
+        return found
+
+    def _read(self, item: Item) -> _Read:
         if item.type == "photo":
             n = self.counts.get(item.key, 0)
             return _Read("ok", n) if n else _Read("none")

@@ -97,6 +97,9 @@ class BatchRepo(BatchCache):
         self, op: Op, result: MergeResult, rev: int, current: Current | None, ctx: Context
     ) -> None:
         rec = result.record
+        pre = self.prepared.op(op.data)
+        if pre is not None and rec == pre.record:
+            rec = pre.record  # the same record, with its JSON text worked out already
         now = datetime.now(UTC)
         row = self.row(op.record_id)
         if row is None:
@@ -224,7 +227,7 @@ class BatchRepo(BatchCache):
 
     def flush(self, final: bool = False) -> None:
         """Write everything staged (sync_stage.Staging.flush)."""
-        self.staged.flush(self.session, self.in_db, final)
+        self.staged.flush(self.session, self.in_db, final, self.prepared.texts)
 
     def apply_all(self, ops: Sequence[Op | BadOp]) -> list[tuple[Ack, bool]]:
         if not self.careful:
@@ -264,6 +267,9 @@ class BatchRepo(BatchCache):
         if ack.status != "applied" or not isinstance(op, Op):
             return False
         snap = self.snapshot(ack.record_id, ack.rev)
+        pre = self.prepared.op(op.data)
+        if pre is not None and snap is pre.record:
+            return True
         return snap is not None and snap == normalize(op.data)
 
 
@@ -292,8 +298,8 @@ class _BatchFacts:
             pre is not None
             and pre.result is not None
             and pre.version_id == inspection.template_version_id
-            and pre.answers == (inspection.answers or {})
-            and pre.photos == (inspection.photos or [])
+            and pre.record["answers"] == (inspection.answers or {})
+            and pre.record["photos"] == (inspection.photos or [])
         ):
             return pre.result
         return evaluate(template, inspection.answers or {}, inspection.photos or [])

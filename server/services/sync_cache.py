@@ -81,6 +81,8 @@ class BatchCache:
 
     def load_acks(self, op_ids: set[str]) -> None:
         todo = {k for k in op_ids if k not in self.acks}
+        if not todo:
+            return
         conn = self.session.connection()
         t = SyncOp.__table__
         for part in chunked(todo):
@@ -93,6 +95,8 @@ class BatchCache:
 
     def load_rows(self, record_ids: set[str]) -> None:
         todo = {k for k in record_ids if k not in self.rows}
+        if not todo:
+            return
         conn = self.session.connection()
         current: list[tuple[str, int]] = []
         for part in chunked(todo):
@@ -105,6 +109,8 @@ class BatchCache:
 
     def load_snaps(self, keys: list[tuple[str, int]]) -> None:
         todo = [k for k in keys if k not in self.snaps]
+        if not todo:
+            return
         conn = self.session.connection()
         t = InspectionRevision.__table__
         for part in chunked(todo):
@@ -119,6 +125,8 @@ class BatchCache:
 
     def load_blobs(self, shas: set[str]) -> None:
         todo = {k for k in shas if k not in self.blobs}
+        if not todo:
+            return
         conn = self.session.connection()
         t = Blob.__table__
         for part in chunked(todo):
@@ -131,6 +139,8 @@ class BatchCache:
 
     def load_points(self, point_ids: set[int]) -> None:
         todo = {k for k in point_ids if k not in self.points}
+        if not todo:
+            return
         conn = self.session.connection()
         for part in chunked(todo):
             for pid in part:

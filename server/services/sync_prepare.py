@@ -19,6 +19,7 @@ prepared.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from server.domain.rules import evaluate
 from server.models import ChecklistTemplate, TemplateVersion
 from server.services.inspections import template_for
 from server.services.sync_checks import fit_problem
+from server.services.sync_stage import Texts
 from sync.errors import Rejection
 from sync.messages import BadOp, Op
 from sync.records import normalize
@@ -42,8 +44,7 @@ CT = ChecklistTemplate.__table__  # type: ignore[attr-defined]
 class PreparedOp:
     version_id: int
     problem: Rejection | None  # the first answer or photo that does not fit the checklist
-    answers: dict  # the op's record, normalised: what the verdict was worked out from
-    photos: list
+    record: dict  # the op's record, normalised: what the verdict was worked out from
     result: dict | None  # the verdict, for a submitted record that fits
 
 
@@ -57,6 +58,7 @@ class Prepared:
         self.versions: dict[tuple[str, int], tuple[int, str]] = {}
         self.templates: dict[int, Any] = {}
         self.ops: dict[int, PreparedOp] = {}
+        self.texts: Texts = {}  # JSON text of the records and verdicts (sync_stage.Texts)
 
     def digest(self, op: Op | BadOp) -> str:
         found = self.digests.get(id(op))
@@ -64,6 +66,11 @@ class Prepared:
 
     def op(self, data: dict) -> PreparedOp | None:
         return self.ops.get(id(data))
+
+    def encode(self, *values: Any) -> None:
+        """Work out the JSON text each of `values` is stored as."""
+        for value in values:
+            self.texts[id(value)] = (value, json.dumps(value))
 
 
 def prepare(session: Session, ops: Sequence[Op | BadOp]) -> Prepared:
@@ -96,6 +103,9 @@ def prepare(session: Session, ops: Sequence[Op | BadOp]) -> Prepared:
         result = None
         if problem is None and rec["status"] == "submitted":
             result = evaluate(out.templates[version_id], rec["answers"], rec["photos"])
-        answers, photos = rec["answers"], rec["photos"]
-        out.ops[id(op.data)] = PreparedOp(version_id, problem, answers, photos, result)
+        out.ops[id(op.data)] = PreparedOp(version_id, problem, rec, result)
+        if problem is None:
+            # what sync_stage stores when the record is the op's own: the revision, the
+            # inspection's columns and its verdict
+            out.encode(rec, rec["answers"], rec["photos"], rec["gps"], result)
     return out
