@@ -65,7 +65,8 @@ class MemRepo:
 
 
 class MemServer:
-    """A Transport. ``fail_next`` queues faults: 'drop_request' | 'drop_response' | status."""
+    """A Transport. ``fail_next`` queues faults: 'drop_request' | 'drop_response' | 'empty_body' |
+    status."""
 
     def __init__(self, page: int = 1000) -> None:
         self.repo = MemRepo()
@@ -94,6 +95,8 @@ class MemServer:
         resp = self._handle(method, path, {k.lower(): v for k, v in headers.items()}, body)
         if fault == "drop_response":
             raise TransportError("cut after the server applied it")
+        if fault == "empty_body":  # applied, and the status line came through, the body not
+            return Response(resp.status, {}, b"")
         return resp
 
     def _handle(self, method, path, headers, body):

@@ -103,6 +103,17 @@ def test_photo_upload_resumes_after_a_cut(client, server):
     assert bytes(server.blobs[sha]) == content and sha in server.done
 
 
+def test_a_photo_reply_cut_to_an_empty_body_is_retried(client, server):
+    content = bytes(range(256)) * 3
+    sha = client.add_photo(content)
+    client.blob_chunk = 100
+    client.save_inspection(inspection("r1", device_id="d-a", photos=[photo(content)]))
+    server.fail_next = [None, "empty_body"]  # the sync is answered, the first PUT's reply not
+    report = client.sync()
+    assert report.blobs_uploaded == 1
+    assert bytes(server.blobs[sha]) == content and sha in server.done
+
+
 def test_photo_over_the_limit_is_refused_not_retried(client, server):
     content = b"x" * 2000
     sha = client.add_photo(content)
