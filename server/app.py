@@ -10,7 +10,7 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from server import maintenance
+from server import i18n, maintenance
 from server.db import THREADS, engine_from_settings
 from server.errors import AppError
 from server.handlers import error_handlers
@@ -40,6 +40,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.secret = settings.resolved_secret()
     app.state.pages = build_environment()
+    for lang in i18n.LANGS:
+        i18n.catalog(lang)  # read now: the first request's thread may be the event loop's
     app.state.sync_limit = SyncLimit(settings.sync_per_minute)
     return app
 

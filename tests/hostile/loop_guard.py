@@ -1,7 +1,8 @@
 """Catch blocking calls made on the event loop's thread.
 
 While the guard is on, a database connection checkout, a file opened or stat'ed, an fsync,
-a file lock, a sleep or an argon2 hash on a thread that runs an asyncio loop is recorded.
+a file lock, a sleep, an argon2 hash, or a JSON body parsed or gzipped (a 500-op batch is a
+quarter of a second of CPU) on a thread that runs an asyncio loop is recorded.
 Starlette's thread pool runs no loop, so the same calls there are fine: that is exactly the
 rule (`run_in_threadpool` for anything that can wait)."""
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import builtins
 import fcntl
+import gzip
+import json
 import os
 import sys
 import time
@@ -48,11 +51,11 @@ class Blocked(list):
 def loop_guard(monkeypatch) -> Iterator[Blocked]:
     blocked = Blocked()
 
-    def wrap(owner, name: str, label: str) -> None:
+    def wrap(owner, name: str, label: str, least: int = 0) -> None:
         real = getattr(owner, name)
 
         def guarded(*args, **kwargs):
-            if _on_loop():
+            if _on_loop() and (not least or len(args[0]) >= least):
                 blocked.note(label)
             return real(*args, **kwargs)
 
@@ -74,6 +77,9 @@ def loop_guard(monkeypatch) -> Iterator[Blocked]:
         (PasswordHasher, "hash"),
     ):
         wrap(owner, name, f"{getattr(owner, '__name__', owner)}.{name}")
+    # a session cookie is parsed on the loop, and may be: a browser holds at most 4 KB of it
+    wrap(json, "loads", "json.loads of a body", least=4096)
+    wrap(gzip, "compress", "gzip.compress of a body", least=4096)
     event.listen(Pool, "checkout", checkout)
     try:
         yield blocked

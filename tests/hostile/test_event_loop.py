@@ -46,6 +46,12 @@ def test_no_route_blocks_the_event_loop(client, app, conflict, phones, monkeypat
     # same run may leave Playwright's loop set on this thread, so it is read outside the guard.
     table = route_table(app.state.settings)
     with loop_guard(monkeypatch) as blocked:
+        # a batch big enough that parsing it is real CPU work, refused op by op (before a route
+        # below signs the phone out)
+        ops = [{"op_id": f"x-{i}", "kind": "bogus", "note": "长" * 200} for i in range(60)]
+        big = {"protocol": 1, "device_id": "d-1", "cursor": None, "ops": ops}
+        r = client.post("/api/sync", json=big, headers={**phone, "Accept-Encoding": "gzip"})
+        assert r.status_code == 200, r.text
         assert web_login(client).status_code == 303
         csrf = csrf_of(client.get("/review/devices").text)
         for route in table:
