@@ -12,9 +12,9 @@ one process (the tests) never share an entry; scope is checked before, by the ca
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
+from time import monotonic
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -53,16 +53,19 @@ def kept(
     key: tuple,
     build: Callable[[], T],
     version: Callable[[Session], tuple] = data_version,
+    max_age: float | None = MAX_AGE_SECONDS,
 ) -> T:
     """The value kept under `key` for this database if the data has not changed since it
-    was built (and it is young enough), else `build()`, kept. Kept values are shared between
-    requests: they are read, never changed."""
+    was built (and it is younger than `max_age`, when its version can miss a write), else
+    `build()`, kept. Kept values are shared between requests: they are read, never
+    changed."""
     version_now = version(session)
-    now = time.monotonic()
+    now = monotonic()
     with _lock:
         cache = _caches.setdefault(session.get_bind().engine, OrderedDict())
         hit = cache.get(key)
-        if hit is not None and hit[0] == version_now and now - hit[1] < MAX_AGE_SECONDS:
+        young = max_age is None or (hit is not None and now - hit[1] < max_age)
+        if hit is not None and hit[0] == version_now and young:
             cache.move_to_end(key)
             return hit[2]
     value = build()

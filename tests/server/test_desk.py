@@ -408,3 +408,24 @@ def test_map_points_are_encoded_again_when_a_point_moves(office, engine):
     again = {p["code"]: p for p in _points(office.get("/map/data.geojson?area=610424").json())}
     assert again[moved]["at"] == pytest.approx((108.25, 34.5))
     assert len(again) == len(first)
+
+
+def test_map_points_outlive_the_age_bound(office, engine, monkeypatch):
+    """The encoded points have no age bound (every point or area edit is stamped): two
+    minutes on, the whole map is built again, but from the kept layer of points."""
+    from server.services import compliance_map, desk_cache
+
+    built = []
+    real = compliance_map._point_layer
+    monkeypatch.setattr(compliance_map, "_point_layer", lambda *a: built.append(1) or real(*a))
+    desk_cache.clear()
+    first = office.get("/map/data.geojson?area=610424").content
+    later = desk_cache.monotonic() + 120
+    monkeypatch.setattr(desk_cache, "monotonic", lambda: later)
+    real_build = compliance_map.build_map_data
+    maps = []
+    monkeypatch.setattr(
+        compliance_map, "build_map_data", lambda *a: maps.append(1) or real_build(*a)
+    )
+    assert office.get("/map/data.geojson?area=610424").content == first
+    assert (built, maps) == ([1], [1])
