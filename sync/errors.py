@@ -36,6 +36,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This device is still signed in to another user. Ask them to log out on this phone, "
         "or a supervisor to sign the device out on the Devices page.",
     ),
+    "login_superseded": (
+        "这台手机刚刚又登录了一次，这次较早的登录已作废。请使用最新的登录，或再登录一次。",
+        "This phone logged in again meanwhile; this earlier login was set aside. Use the newer "
+        "login, or log in again.",
+    ),
     "too_many_logins": (
         "尝试次数太多，请 {minutes} 分钟后再登录。",
         "Too many login attempts. Wait {minutes} min, then log in.",

@@ -58,6 +58,7 @@ async def login(request: Request):
     limits = rate_limits.of_settings(settings)
 
     async def attempt() -> dict:
+        began = datetime.now(UTC)
         verified = await auth.verified_hash(
             engine,
             username,
@@ -76,6 +77,7 @@ async def login(request: Request):
                     settings.token_days,
                     agent,
                     proof,
+                    began,
                 )
                 return {
                     "token": issued.token,

@@ -65,6 +65,7 @@ def login(
     days: int,
     agent: Agent = Agent(),
     proof: str = "",
+    began: datetime | None = None,
 ) -> Issued:
     """Issue this device a fresh token (any older one is retired), for a password that
     `auth.verified_hash` checked before this write transaction (None: it did not match).
@@ -74,7 +75,12 @@ def login(
     A device signed in to another user moves to this one only when the request shows a
     token that device held (`proof`: the phone keeps its last token through a logout, so a
     shared phone passes between colleagues even offline). A device id alone is no proof:
-    ids are shown to supervisors, and anyone knowing one could otherwise sign its owner out."""
+    ids are shown to supervisors, and anyone knowing one could otherwise sign its owner out.
+
+    A login that `began` before this device's live token was issued to the same user yields
+    (409 `login_superseded`): under load a phone gives up on a slow login and sends it
+    again; if the first one then finished, it would retire the token the phone was given
+    for the second, and the phone would be signed out holding its unsent work."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None or not still_holds(user, verified):
         raise unauthorized("bad_credentials")
@@ -87,6 +93,8 @@ def login(
     taken = device is not None and device.user_id != user.id and _live(device)
     if taken and not _held_by_this_phone(session, device, proof):
         raise Conflict.protocol("device_in_use", "device_id")
+    if began is not None and device is not None and _issued_since(device, user, began, days):
+        raise Conflict.protocol("login_superseded", "device_id")
     if device is None:
         device = Device(id=device_id, user_id=user.id, name=device_name)
     else:
@@ -111,6 +119,15 @@ def login(
     area = session.get(Area, user.area_id)
     assert area is not None
     return Issued(token, device, user, area)
+
+
+def _issued_since(device: Device, user: User, began: datetime, days: int) -> bool:
+    """Whether the device's live token of this user (a login's or a rotation's: both set
+    its expiry `days` ahead) was issued after `began`."""
+    expires = as_utc(device.token_expires_at)
+    if device.user_id != user.id or not _live(device) or expires is None:
+        return False
+    return expires - timedelta(days=days) > as_utc(began)
 
 
 def _live(device: Device) -> bool:
