@@ -12,19 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
-from sqlalchemy import case, distinct, func, text
+from sqlalchemy import case, distinct, func
 from sqlmodel import Session, select
 
 from server.db import chunked
 from server.domain.followups import OPEN
 from server.domain.summary import RATING_CODES
-from server.domain.templates import Text
 from server.models import (
     Area,
     AreaFollowUpSummary,
-    AreaItemSummary,
     AreaSummary,
     Assignment,
     Cycle,
@@ -35,50 +32,13 @@ from server.models import (
 )
 from server.services import cycle_choice
 from server.services.area_tree import AreaTree, area_tree
+from server.services.checklist_labels import Checklist
 from server.services.cycle_choice import CycleChoice
 from server.services.desk_cache import kept
-from server.services.templates import active_version
+from server.services.item_rates import ItemRate, item_rates, item_sums, templates_for
 
 COUNTED = ("inspected", *RATING_CODES, "critical", "evidence_pending")
 DEPTH = {"province": 0, "city": 1, "county": 2, "township": 3}
-
-
-def _text(raw: Any, fallback: str) -> Text:
-    if isinstance(raw, dict):
-        return Text(str(raw.get("zh") or fallback), str(raw.get("en") or fallback))
-    return Text(fallback, fallback)
-
-
-@dataclass(frozen=True)
-class ChecklistItem:
-    key: str
-    label: Text
-    critical: bool
-
-
-@dataclass(frozen=True)
-class Checklist:
-    """What the desk shows of a checklist version: its name and its items' names and ★, in
-    order. Read from the stored content without validating it: a version stored before a
-    validator rule was added must still label its figures (the rules are not run here)."""
-
-    key: str
-    name: Text
-    items: tuple[ChecklistItem, ...]
-
-    @classmethod
-    def of(cls, content: dict) -> Checklist:
-        items = []
-        for section in content.get("sections") or []:
-            for it in section.get("items") or []:
-                if isinstance(it, dict) and isinstance(it.get("key"), str):
-                    label = _text(it.get("label"), it["key"])
-                    items.append(ChecklistItem(it["key"], label, bool(it.get("critical"))))
-        key = str(content.get("key", ""))
-        return cls(key, _text(content.get("name"), key), tuple(items))
-
-
-_parsed: dict[int, Checklist] = {}  # template versions are immutable: read each once
 
 
 @dataclass
@@ -130,24 +90,6 @@ class Row:
         if self.before is None or self.now.compliance is None or self.before.compliance is None:
             return None
         return (self.now.compliance - self.before.compliance) * 100
-
-
-@dataclass
-class ItemRate:
-    template_key: str
-    item_key: str
-    label: object  # a template Text, or None when the item left the template
-    critical: bool
-    passed: int
-    counted: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.passed / self.counted if self.counted else None
-
-    @property
-    def failing(self) -> int:
-        return self.counted - self.passed
 
 
 @dataclass
@@ -238,14 +180,14 @@ def build_overview(
     """The overview's figures, read from the summaries."""
     t = table(session, area, requested_cycle, today)
     tree, choice = t.tree, t.choice
-    sums = _item_sums(session, tree, choice)
-    templates = _templates(session, tree, choice, {k[0] for k in sums})
+    sums = item_sums(session, tree, choice)
+    templates = templates_for(session, tree, choice, {k[0] for k in sums})
     return Overview(
         area=area,
         choice=choice,
         rows=t.rows,
         total=t.total,
-        items=_items(sums, templates),
+        items=item_rates(sums, templates),
         inspectors=_inspectors(session, tree, choice),
         deadlines=[
             Deadline(
@@ -403,101 +345,6 @@ def _uncounted_followups(session: Session) -> list[tuple[int, int, date]]:
             )
         )
     return [(town, county, due) for town, county, due, status in rows if status == OPEN]
-
-
-def _templates(
-    session: Session, tree: AreaTree, choice: CycleChoice, keys: set[str]
-) -> dict[str, Checklist]:
-    """The checklist each template key reads as here: the county's own version for one
-    county, the shipped default above (labels only: thresholds do not show)."""
-    county = tree.counties()[0].id if choice.single and tree.counties() else None
-    out = {}
-    for key in sorted(keys):
-        template = checklist(session, key, county)
-        if template is not None:
-            out[key] = template
-    return out
-
-
-def checklist(session: Session, key: str, county_id: int | None) -> Checklist | None:
-    """The names a template key's items read as in a county (or by default), read once per
-    version (versions are immutable)."""
-    version = active_version(session, key, county_id)
-    if version is None or version.id is None:
-        return None
-    if version.id not in _parsed:
-        _parsed[version.id] = Checklist.of(version.content)
-    return _parsed[version.id]
-
-
-def _item_sums(
-    session: Session, tree: AreaTree, choice: CycleChoice
-) -> dict[tuple[str, str], list[int]]:
-    """{(template key, item key): [passed, counted]} of the area in the chosen cycles."""
-    if not choice.ids:
-        return {}
-    # (cycle, area) pairs, not two IN lists: a province's 100 cycles times 100 counties
-    # made SQLite probe 10,000 keys for the 100 that exist (20 ms)
-    pairs: list[tuple[Any, Any]]
-    if tree.root.level == "township":
-        pairs = [(cycle_id, tree.root.id) for cycle_id in choice.ids]
-    else:
-        pairs = [
-            (choice.by_county[c.id].id, c.id)
-            for c in tree.counties()
-            if c.id is not None and c.id in choice.by_county
-        ]
-    sums: dict[tuple[str, str], list[int]] = {}
-    for tpl, item, passed, counted in session.exec(
-        select(
-            AreaItemSummary.template_key,
-            AreaItemSummary.item_key,
-            func.sum(AreaItemSummary.passed),
-            func.sum(AreaItemSummary.counted),
-        )
-        .where(_pairs_in(pairs))
-        .group_by(AreaItemSummary.template_key, AreaItemSummary.item_key)
-    ):
-        sums[(tpl, item)] = [int(passed or 0), int(counted or 0)]
-    return sums
-
-
-def _pairs_in(pairs: list[tuple[Any, Any]]) -> Any:
-    """WHERE (cycle_id, area_id) is one of `pairs`, as ORed equalities: SQLite answers a row
-    value IN list by reading the whole table, and building 100 ORed expressions costs
-    SQLAlchemy 10 ms, so the SQL is written here (ids are integers read from the database:
-    nothing is quoted)."""
-    if not pairs:
-        return text("1 = 0")
-    return text(" OR ".join(f"(cycle_id = {int(c)} AND area_id = {int(a)})" for c, a in pairs))
-
-
-def _items(
-    sums: dict[tuple[str, str], list[int]], templates: dict[str, Checklist]
-) -> list[ItemRate]:
-    out = []
-    for tpl_key in sorted({k[0] for k in sums}):
-        template = templates.get(tpl_key)
-        order = [i.key for i in template.items] if template else []
-        keys = sorted(
-            (k for t, k in sums if t == tpl_key),
-            key=lambda k: (order.index(k) if k in order else len(order), k),
-        )
-        for key in keys:
-            item = next((i for i in template.items if i.key == key), None) if template else None
-            passed, counted = sums[(tpl_key, key)]
-            if counted:
-                out.append(
-                    ItemRate(
-                        tpl_key,
-                        key,
-                        item.label if item else None,
-                        bool(item and item.critical),
-                        passed,
-                        counted,
-                    )
-                )
-    return out
 
 
 def _inspectors(session: Session, tree: AreaTree, choice: CycleChoice) -> list[InspectorProgress]:

@@ -16,8 +16,8 @@ from server.domain.summary import RATING_CODES
 from server.domain.templates import Text
 from server.models import Area, ChecklistTemplate, PointSummary, ServicePoint, User
 from server.services.area_tree import area_tree
+from server.services.checklist_labels import checklist
 from server.services.cycle_choice import CycleChoice, choose
-from server.services.overview import checklist
 
 RATINGS = (*RATING_CODES, "none", "inspected")
 PER_PAGE = 50
