@@ -9,8 +9,9 @@ doubles do the same way in both languages; see `round2`.
 from __future__ import annotations
 
 import math
+import operator
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -18,9 +19,11 @@ from server.domain.rating import rate
 from server.domain.templates import COMPARISONS, Item, Template
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TIME = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00")
+_DAY_SET = frozenset(DAYS)
+_NO_RANGES: list[Any] = []
 # Python's str.strip() and JS trim() disagree on a few exotic characters; strip only these.
 _BLANK = " \t\n\r\u3000"
+_REAL = (int, float)
 
 Result = tuple[bool, str, dict[str, Any]]
 
@@ -35,37 +38,54 @@ def _num(x: Any) -> Any:
     return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
+# Every time a schedule may hold, "00:00" to "23:59" and "24:00" (what the regex
+# (?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00 matches in full), with its minutes since midnight:
+# one dict lookup checks and reads a time (a schedule is read for every op synced).
+_MINUTES = {f"{h:02d}:{m:02d}": h * 60 + m for h in range(24) for m in range(60)}
+_MINUTES["24:00"] = 24 * 60
+# round2(minutes / 60) for every total one day can have
+_DAY_HOURS = [round2(m / 60) for m in range(24 * 60 + 1)]
+
+
 def weekly_totals(hours: Any) -> dict[str, Any]:
     """Weekly opening totals; overlapping ranges on a day are merged, never counted twice.
 
     Returns {"minutes", "hours", "days", "by_day": {day: hours}, "invalid": None | {code,
     params}}. A malformed schedule gives zeros and `invalid`, so the caller can fail the item.
     """
-    empty = {"minutes": 0, "hours": 0, "days": 0, "by_day": {d: 0 for d in DAYS}}
-    if not isinstance(hours, dict) or any(k not in DAYS for k in hours):
-        return {**empty, "invalid": {"code": "invalid_value", "params": {}}}
+    if not isinstance(hours, dict) or not _DAY_SET.issuperset(hours):
+        return _invalid_week({"code": "invalid_value", "params": {}})
     by_day, total, days = {}, 0, 0
     for day in DAYS:
-        ranges = hours.get(day, [])
+        ranges = hours.get(day, _NO_RANGES)
         if not isinstance(ranges, list):
-            return {**empty, "invalid": {"code": "invalid_value", "params": {}}}
+            return _invalid_week({"code": "invalid_value", "params": {}})
         spans = []
         for r in ranges:
-            if not (isinstance(r, list) and len(r) == 2 and all(isinstance(t, str) for t in r)):
-                return {**empty, "invalid": {"code": "invalid_value", "params": {}}}
-            for t in r:
-                if not _TIME.fullmatch(t):
-                    return {**empty, "invalid": _bad_hours(day, t)}
-            start, end = _minutes(r[0]), _minutes(r[1])
+            if not (isinstance(r, list) and len(r) == 2):
+                return _invalid_week({"code": "invalid_value", "params": {}})
+            first, last = r
+            try:
+                start, end = _MINUTES[first], _MINUTES[last]
+            except (KeyError, TypeError):  # not a time, or not even a string
+                return _invalid_week(_bad_range(day, first, last))
             if start >= end:
-                return {**empty, "invalid": _bad_hours(day, f"{r[0]}-{r[1]}")}
+                return _invalid_week(_bad_hours(day, f"{first}-{last}"))
             spans.append((start, end))
-        minutes, reach = 0, -1
-        for start, end in sorted(spans):
-            if end > reach:
-                minutes += end - max(start, reach)
-                reach = end
-        by_day[day] = round2(minutes / 60)
+        if len(spans) == 2:
+            # the union of two ranges, exactly as merging them does
+            (s1, e1), (s2, e2) = spans
+            minutes = e1 - s1 + e2 - s2 - max(0, min(e1, e2) - max(s1, s2))
+        elif spans:
+            spans.sort()
+            minutes, reach = 0, -1
+            for start, end in spans:
+                if end > reach:
+                    minutes += end - max(start, reach)
+                    reach = end
+        else:
+            minutes = 0
+        by_day[day] = _DAY_HOURS[minutes]
         total += minutes
         days += minutes > 0
     return {
@@ -77,12 +97,38 @@ def weekly_totals(hours: Any) -> dict[str, Any]:
     }
 
 
+class Schedules:
+    """`weekly_totals` of the schedules one op holds, each worked out once: a sync op's
+    schedule is read by the checklist fit (sync_checks) and again by the verdict, and it is
+    the dearest answer to read. Keyed by identity, so use one only while the answers it saw
+    are neither changed nor dropped (one op's checks, start to end)."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def totals(self, hours: Any) -> dict[str, Any]:
+        found = self._found.get(id(hours))
+        if found is not None and found[0] is hours:
+            return found[1]
+        totals = weekly_totals(hours)
+        # the schedule is held with its totals, so its id cannot name another in the meantime
+        self._found[id(hours)] = (hours, totals)
+        return totals
+
+
+def _invalid_week(invalid: dict[str, Any]) -> dict[str, Any]:
+    by_day = {d: 0 for d in DAYS}
+    return {"minutes": 0, "hours": 0, "days": 0, "by_day": by_day, "invalid": invalid}
+
+
+def _bad_range(day: str, first: Any, last: Any) -> dict[str, Any]:
+    if not (isinstance(first, str) and isinstance(last, str)):
+        return {"code": "invalid_value", "params": {}}
+    return _bad_hours(day, last if first in _MINUTES else first)
+
+
 def _bad_hours(day: str, value: str) -> dict[str, Any]:
     return {"code": "invalid_hours", "params": {"day": day, "value": value}}
-
-
-def _minutes(t: str) -> int:
-    return int(t[:2]) * 60 + int(t[3:])
 
 
 def count_photos(photos: Any) -> dict[str, int]:
@@ -101,65 +147,163 @@ def count_photos(photos: Any) -> dict[str, int]:
     return counts
 
 
-@dataclass(frozen=True)
-class _Read:
-    state: str  # "ok" | "none" (not answered) | "invalid"
-    value: Any = None
-    code: str = ""
-    params: dict[str, Any] | None = None
+# What an item's answer reads as: (state, value, code, params), state "ok" | "none" (not
+# answered) | "invalid" (code and params say why). Plain tuples: a sync op reads ~20 items.
+_Read = tuple[str, Any, str, Any]
+_NONE: _Read = ("none", None, "", None)
+_Reads = dict[str, _Read]
+# A compiled rule: (reads, photo counts, template params) -> Result
+_RuleFn = Callable[[_Reads, dict[str, int], dict[str, Any]], Result]
+_Week = Callable[[Any], dict[str, Any]]  # weekly_totals, or a Schedules' totals
 
 
-class _Context:
-    def __init__(self, template: Template, answers: Any, photos: Any) -> None:
-        self.template = template
-        self.items = {i.key: i for i in template.items}
-        self.answers = answers if isinstance(answers, dict) else {}
-        self.counts = count_photos(photos)
-        self._reads: dict[str, _Read] = {}
+def _reader(item: Item) -> Callable[[Any, dict[str, int], _Week], _Read]:
+    """How `item` reads from (answers, photo counts, weekly_totals): the checks of its type,
+    picked once."""
+    key, t = item.key, item.type
+    if t == "photo":
 
-    def read(self, item: Item) -> _Read:
-        # an item is read by its own rule, by rules of other items and for warnings: once is
-        # enough (a weekly schedule costs more to read than most whole items to evaluate)
-        found = self._reads.get(item.key)
-        if found is None:
-            found = self._reads[item.key] = self._read(item)
-        return found
+        def photos(answers: Any, counts: dict[str, int], week: _Week) -> _Read:
+            n = counts.get(key, 0)
+            return ("ok", n, "", None) if n else _NONE
 
-    def _read(self, item: Item) -> _Read:
-        if item.type == "photo":
-            n = self.counts.get(item.key, 0)
-            return _Read("ok", n) if n else _Read("none")
-        v = self.answers.get(item.key)
+        return photos
+    check = _value_check(item)
+
+    def read(answers: Any, counts: dict[str, int], week: _Week) -> _Read:
+        v = answers.get(key)
         if v is None or (isinstance(v, str) and not v.strip(_BLANK)):
-            return _Read("none")
-        t, ok = item.type, False
-        if t == "number":
-            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            if ok and v < 0:
-                return _Read("invalid", None, "negative", {})
-            if ok and item.integer and v != int(v):
-                return _Read("invalid", None, "not_integer", {})
-        elif t == "yesno":
-            ok = isinstance(v, bool)
-        elif t == "choice":
-            ok = isinstance(v, str) and v in item.option_keys
-        elif t == "multicheck":
-            ok = isinstance(v, list) and all(isinstance(k, str) for k in v)
-            ok = ok and set(v) <= set(item.option_keys)
-            v = [k for k in item.option_keys if ok and k in v]
-        elif t == "text":
-            ok = isinstance(v, str)
-            v = v.strip(_BLANK) if ok else v
-        elif t == "weekly_hours":
-            totals = weekly_totals(v)
-            bad = totals["invalid"]
-            if bad:
-                return _Read("invalid", None, bad["code"], bad["params"])
-            return _Read("ok", totals)
-        return _Read("ok", v) if ok else _Read("invalid", None, "invalid_value", {})
+            return _NONE
+        return check(v, week)
 
-    def amount(self, v: Any) -> Any:
-        return self.template.params[v["param"]] if isinstance(v, dict) else v
+    return read
+
+
+def _value_check(item: Item) -> Callable[[Any, _Week], _Read]:
+    t, integer, options = item.type, item.integer, item.option_keys
+    chosen_from = frozenset(options)
+
+    def invalid(v: Any, week: _Week) -> _Read:
+        return ("invalid", None, "invalid_value", {})
+
+    def number(v: Any, week: _Week) -> _Read:
+        if not (isinstance(v, _REAL) and not isinstance(v, bool) and math.isfinite(v)):
+            return ("invalid", None, "invalid_value", {})
+        if v < 0:
+            return ("invalid", None, "negative", {})
+        if integer and v != int(v):
+            return ("invalid", None, "not_integer", {})
+        return ("ok", v, "", None)
+
+    def yesno(v: Any, week: _Week) -> _Read:
+        return ("ok", v, "", None) if isinstance(v, bool) else invalid(v, week)
+
+    def choice(v: Any, week: _Week) -> _Read:
+        return ("ok", v, "", None) if isinstance(v, str) and v in chosen_from else invalid(v, week)
+
+    def multicheck(v: Any, week: _Week) -> _Read:
+        if not (isinstance(v, list) and all(isinstance(k, str) for k in v)):
+            return invalid(v, week)
+        picked = set(v)
+        if not picked <= chosen_from:
+            return invalid(v, week)
+        return ("ok", [k for k in options if k in picked], "", None)
+
+    def text(v: Any, week: _Week) -> _Read:
+        return ("ok", v.strip(_BLANK), "", None) if isinstance(v, str) else invalid(v, week)
+
+    def weekly(v: Any, week: _Week) -> _Read:
+        totals = week(v)
+        bad = totals["invalid"]
+        if bad:
+            return ("invalid", None, bad["code"], bad["params"])
+        return ("ok", totals, "", None)
+
+    checks = {
+        "number": number,
+        "yesno": yesno,
+        "choice": choice,
+        "multicheck": multicheck,
+        "text": text,
+        "weekly_hours": weekly,
+    }
+    return checks.get(t, invalid)
+
+
+class _Plan:
+    """A template's items and rules, turned once into functions that only look values up:
+    evaluation runs for every op synced, and walking the rule dicts again each time cost
+    more than the reading. A Template is never changed once parsed, so neither is its plan.
+    """
+
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self.items = template.items
+        self.by_key = {i.key: i for i in self.items}
+        self.readers = {i.key: _reader(i) for i in self.items}
+        self.checks = [(i.key, self._item_check(i)) for i in self.items]
+        self.check_of = dict(self.checks)
+        self.plausible = [
+            (i.key, i.plausible_max, _num(i.plausible_max))
+            for i in self.items
+            if i.plausible_max is not None
+        ]
+
+    def _item_check(self, item: Item) -> Callable[[_Reads, dict[str, int], Any], dict]:
+        key, required, need = item.key, item.required, item.evidence_photos
+        rule = _compile(self.by_key, item.rule, item) if item.rule is not None else None
+        # required items, other than this one, that the rule reads: left blank, the verdict
+        # waits for the first of them (an optional one declares `if_blank` instead)
+        waits = _dependencies(self.by_key, item.rule, item) if item.rule is not None else []
+
+        def check(reads: _Reads, counts: dict[str, int], params: Any) -> dict[str, Any]:
+            r = reads[key]
+            state = r[0]
+            if state == "none":
+                if required:
+                    return {"status": "missing", "code": "missing_answer", "params": {}}
+                return {"status": "na", "code": "not_answered", "params": {}}
+            if state == "invalid":
+                return {"status": "fail", "code": r[2], "params": r[3] or {}}
+            p: dict[str, Any] = {}
+            if rule is not None:
+                for other in waits:
+                    if reads[other][0] == "none":
+                        return _out("missing", "needs_item", {"item": other})
+                ok, code, p = rule(reads, counts, params)
+                if not ok:
+                    return {"status": "fail", "code": code, "params": p}
+            have = counts.get(key, 0)
+            if have < need:
+                return {
+                    "status": "fail",
+                    "code": "photos_short",
+                    "params": {"have": have, "need": need},
+                }
+            return {"status": "pass", "code": "ok", "params": p}
+
+        return check
+
+
+def _plan(template: Template) -> _Plan:
+    found: _Plan | None = template.__dict__.get("_rules_plan")
+    if found is None or found.template is not template:
+        found = _Plan(template)
+        # kept on the (frozen) template itself: it lives exactly as long as the template
+        object.__setattr__(template, "_rules_plan", found)
+    return found
+
+
+class _LazyReads(dict[str, _Read]):
+    """Reads made on first use: evaluating one item reads only what its rule needs."""
+
+    def __init__(self, plan: _Plan, answers: Any, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.plan, self.answers, self.counts = plan, answers, counts
+
+    def __missing__(self, key: str) -> _Read:
+        found = self[key] = self.plan.readers[key](self.answers, self.counts, weekly_totals)
+        return found
 
 
 def evaluate_item(template: Template, key: str, answers: Any, photos: Any) -> dict[str, Any]:
@@ -168,153 +312,260 @@ def evaluate_item(template: Template, key: str, answers: Any, photos: Any) -> di
     "missing" means not inspected: a required item left blank, or an answered item whose
     rule needs another required item that was left blank ("needs_item"). Neither can fail.
     """
-    return _evaluate_item(_Context(template, answers, photos), template.item(key))
+    plan = _plan(template)
+    template.item(key)  # KeyError for an unknown key
+    counts = count_photos(photos)
+    reads = _LazyReads(plan, answers if isinstance(answers, dict) else {}, counts)
+    return plan.check_of[key](reads, counts, template.params)
 
 
-def evaluate(template: Template, answers: Any, photos: Any) -> dict[str, Any]:
+def evaluate(
+    template: Template, answers: Any, photos: Any, schedules: Schedules | None = None
+) -> dict[str, Any]:
     """Evaluate a whole inspection. JSON-ready: {"items": {key: result}, "rating": {...},
     "warnings": [...]}.
 
     `answers` maps item key to value (architecture.md, "Item types"); `photos` is the
     inspection's photo list, each with the "item" it is evidence for. A warning is a value
     to check, never a failure: {"item", "code": "implausible", "params": {value, max}}.
+    `schedules`: weekly totals already worked out for these answers (sync_prepare).
     """
-    ctx = _Context(template, answers, photos)
-    items = {i.key: _evaluate_item(ctx, i) for i in template.items}
-    return {"items": items, "rating": rate(template, items), "warnings": _warnings(ctx)}
+    plan = _plan(template)
+    if not isinstance(answers, dict):
+        answers = {}
+    counts = count_photos(photos)
+    # every item is evaluated, so every item is read: all at once, in template order
+    week = weekly_totals if schedules is None else schedules.totals
+    reads = {key: read(answers, counts, week) for key, read in plan.readers.items()}
+    params = template.params
+    items = {key: check(reads, counts, params) for key, check in plan.checks}
+    return {"items": items, "rating": rate(template, items), "warnings": _warnings(plan, reads)}
 
 
-def _warnings(ctx: _Context) -> list[dict[str, Any]]:
+def _warnings(plan: _Plan, reads: _Reads) -> list[dict[str, Any]]:
     out = []
-    for item in ctx.template.items:
-        if item.plausible_max is None:
-            continue
-        r = ctx.read(item)
-        if r.state == "ok" and r.value > item.plausible_max:
-            p = {"value": _num(r.value), "max": _num(item.plausible_max)}
-            out.append({"item": item.key, "code": "implausible", "params": p})
+    for key, most, shown in plan.plausible:
+        r = reads[key]
+        if r[0] == "ok" and r[1] > most:
+            p = {"value": _num(r[1]), "max": shown}
+            out.append({"item": key, "code": "implausible", "params": p})
     return out
-
-
-def _evaluate_item(ctx: _Context, item: Item) -> dict[str, Any]:
-    r = ctx.read(item)
-    if r.state == "none":
-        if item.required:
-            return _out("missing", "missing_answer", {})
-        return _out("na", "not_answered", {})
-    if r.state == "invalid":
-        return _out("fail", r.code, r.params or {})
-    params: dict[str, Any] = {}
-    if item.rule is not None:
-        blank = _blank_dependency(ctx, item.rule, item)
-        if blank is not None:
-            return _out("missing", "needs_item", {"item": blank})
-        ok, code, params = _rule(ctx, item.rule, item)
-        if not ok:
-            return _out("fail", code, params)
-    have = ctx.counts.get(item.key, 0)
-    if have < item.evidence_photos:
-        return _out("fail", "photos_short", {"have": have, "need": item.evidence_photos})
-    return _out("pass", "ok", params)
-
-
-def _blank_dependency(ctx: _Context, rule: dict[str, Any], item: Item) -> str | None:
-    """The first required item, other than `item`, that the rule reads and that was left
-    blank: the verdict waits for it (an optional one declares `if_blank` instead)."""
-    for child in rule.get("all") or rule.get("any") or ([rule["not"]] if "not" in rule else []):
-        found = _blank_dependency(ctx, child, item)
-        if found is not None:
-            return found
-    key = rule.get("item")
-    if "op" not in rule or key is None or key == item.key or rule["op"] == "photos":
-        return None
-    target = ctx.items[key]
-    return key if target.required and ctx.read(target).state == "none" else None
 
 
 def _out(status: str, code: str, params: dict[str, Any]) -> dict[str, Any]:
     return {"status": status, "code": code, "params": params}
 
 
-def _rule(ctx: _Context, rule: dict[str, Any], item: Item) -> Result:
+def _dependencies(items: dict[str, Item], rule: dict[str, Any], item: Item) -> list[str]:
+    """Keys of the required items, other than `item`, that `rule` reads, in the order the
+    verdict looks for a blank one."""
+    out: list[str] = []
+    for child in rule.get("all") or rule.get("any") or ([rule["not"]] if "not" in rule else []):
+        out += _dependencies(items, child, item)
+    key = rule.get("item")
+    if "op" not in rule or key is None or key == item.key or rule["op"] == "photos":
+        return out
+    if items[key].required:
+        out.append(key)
+    return out
+
+
+def _compile(items: dict[str, Item], rule: dict[str, Any], item: Item) -> _RuleFn:
+    """`rule` of `item` as a function; `code`, where given, replaces a failure's code."""
+    fn = _compile_head(items, rule, item)
+    if "code" not in rule:
+        return fn
+    code = rule["code"]
+
+    def coded(reads: _Reads, counts: dict[str, int], params: Any) -> Result:
+        res = fn(reads, counts, params)
+        return res if res[0] else (False, code, res[2])
+
+    return coded
+
+
+def _compile_head(items: dict[str, Item], rule: dict[str, Any], item: Item) -> _RuleFn:
     if "all" in rule:
-        for child in rule["all"]:
-            res = _rule(ctx, child, item)
-            if not res[0]:
-                return _coded(rule, res)
-        return (True, "ok", {})
+        every = [_compile(items, child, item) for child in rule["all"]]
+
+        def all_(reads: _Reads, counts: dict[str, int], params: Any) -> Result:
+            for child in every:
+                res = child(reads, counts, params)
+                if not res[0]:
+                    return res
+            return (True, "ok", {})
+
+        return all_
     if "any" in rule:
-        first: Result | None = None
-        for child in rule["any"]:
-            res = _rule(ctx, child, item)
-            if res[0]:
-                return (True, "ok", {})
-            first = first or res
-        assert first is not None
-        return _coded(rule, first)
+        options = [_compile(items, child, item) for child in rule["any"]]
+
+        def any_(reads: _Reads, counts: dict[str, int], params: Any) -> Result:
+            first: Result | None = None
+            for child in options:
+                res = child(reads, counts, params)
+                if res[0]:
+                    return (True, "ok", {})
+                first = first or res
+            assert first is not None
+            return first
+
+        return any_
     if "not" in rule:
-        ok, _code, params = _rule(ctx, rule["not"], item)
-        return (True, "ok", {}) if not ok else _coded(rule, (False, "forbidden", params))
-    target = ctx.items[rule["item"]] if "item" in rule else item
-    ok, code, params = _leaf(ctx, rule, target)
-    if "item" in rule:
-        params = {**params, "item": target.key}
-    return _coded(rule, (ok, code, params))
+        inner = _compile(items, rule["not"], item)
+
+        def not_(reads: _Reads, counts: dict[str, int], params: Any) -> Result:
+            ok, _code, p = inner(reads, counts, params)
+            return (True, "ok", {}) if not ok else (False, "forbidden", p)
+
+        return not_
+    if "item" not in rule:
+        return _compile_leaf(rule, item)
+    target = items[rule["item"]]
+    leaf = _compile_leaf(rule, target)
+    name = target.key
+
+    def other(reads: _Reads, counts: dict[str, int], params: Any) -> Result:
+        ok, code, p = leaf(reads, counts, params)
+        return (ok, code, {**p, "item": name})
+
+    return other
 
 
-def _coded(rule: dict[str, Any], res: Result) -> Result:
-    if not res[0] and "code" in rule:
-        return (False, rule["code"], res[2])
-    return res
+def _amount(v: Any) -> Callable[[Any], Any]:
+    """A rule's number: a literal, or {"param": name} read from the version's params."""
+    if isinstance(v, dict):
+        name = v["param"]
+        return lambda params: params[name]
+    return lambda params: v
 
 
-def _leaf(ctx: _Context, rule: dict[str, Any], target: Item) -> Result:
-    op = rule["op"]
+def _compile_leaf(rule: dict[str, Any], target: Item) -> _RuleFn:
+    op, key, ttype = rule["op"], target.key, target.type
     if op == "photos":
-        have, need = ctx.counts.get(target.key, 0), _num(ctx.amount(rule["min"]))
-        ok = have >= need
-        return (ok, "ok" if ok else "photos_short", {"have": have, "need": need})
-    r = ctx.read(target)
-    if r.state == "invalid":
-        return (False, r.code, dict(r.params or {}))
-    if r.state == "none" and "if_blank" in rule:
-        # an optional item another rule reads: the template says what its blank means
-        return (True, "ok", {}) if rule["if_blank"] == "pass" else (False, "missing_answer", {})
-    if op == "nonempty":
-        v = r.value
-        full = r.state == "ok" and (
-            (target.type != "multicheck" or len(v) > 0)
-            and (target.type != "weekly_hours" or v["minutes"] > 0)
-        )
-        return (True, "ok", {}) if full else (False, "empty", {})
-    if r.state == "none":
-        return (False, "missing_answer", {})
-    v = r.value
+        need_of = _amount(rule["min"])
+
+        def photos(reads: _Reads, counts: dict[str, int], params: Any) -> Result:
+            have, need = counts.get(key, 0), _num(need_of(params))
+            ok = have >= need
+            return (ok, "ok" if ok else "photos_short", {"have": have, "need": need})
+
+        return photos
+    test = _compile_test(rule, target)
+    if_blank = rule.get("if_blank")
+    blank_ok = "if_blank" in rule
+    nonempty = op == "nonempty"
+
+    def leaf(reads: _Reads, counts: dict[str, int], params: Any) -> Result:
+        r = reads[key]
+        state = r[0]
+        if state == "invalid":
+            return (False, r[2], dict(r[3] or {}))
+        if state == "none" and blank_ok:
+            # an optional item another rule reads: the template says what its blank means
+            return (True, "ok", {}) if if_blank == "pass" else (False, "missing_answer", {})
+        if nonempty:
+            v = r[1]
+            full = state == "ok" and (
+                (ttype != "multicheck" or len(v) > 0)
+                and (ttype != "weekly_hours" or v["minutes"] > 0)
+            )
+            return (True, "ok", {}) if full else (False, "empty", {})
+        if state == "none":
+            return (False, "missing_answer", {})
+        return test(r[1], params)
+
+    return leaf
+
+
+def _compile_test(rule: dict[str, Any], target: Item) -> Callable[[Any, Any], Result]:
+    """The op of a leaf rule on an answered value."""
+    op = rule["op"]
     if op in COMPARISONS:
-        limit = ctx.amount({"param": rule["param"]} if "param" in rule else rule["value"])
-        return _compare(op, v, limit)
+        return _compile_compare(op, {"param": rule["param"]} if "param" in rule else rule["value"])
     if op == "matches":
-        ok = _regex(rule["pattern"]).search(v) is not None
-        return (ok, "ok" if ok else "no_match", {})
+        pattern = rule["pattern"]
+
+        def matches(v: Any, params: Any) -> Result:
+            ok = _regex(pattern).search(v) is not None
+            return (ok, "ok" if ok else "no_match", {})
+
+        return matches
     if op == "includes_all":
         wanted = rule.get("values") or list(target.option_keys)
-        missing = [k for k in wanted if k not in v]
-        return (True, "ok", {}) if not missing else (False, "missing_options", {"missing": missing})
+
+        def includes_all(v: Any, params: Any) -> Result:
+            missing = [k for k in wanted if k not in v]
+            if not missing:
+                return (True, "ok", {})
+            return (False, "missing_options", {"missing": missing})
+
+        return includes_all
     if op == "includes_any":
         wanted = rule.get("values") or list(target.option_keys)
-        chosen = v if isinstance(v, list) else [v]
-        hit = any(k in chosen for k in wanted)
-        return (True, "ok", {}) if hit else (False, "none_selected", {"values": list(wanted)})
+
+        def includes_any(v: Any, params: Any) -> Result:
+            chosen = v if isinstance(v, list) else [v]
+            hit = any(k in chosen for k in wanted)
+            return (True, "ok", {}) if hit else (False, "none_selected", {"values": list(wanted)})
+
+        return includes_any
     if op == "weekly_hours":
-        min_hours = _num(ctx.amount(rule.get("min_hours", 0)))
-        min_days = _num(ctx.amount(rule.get("min_days", 0)))
-        p = {"hours": v["hours"], "days": v["days"], "min_hours": min_hours, "min_days": min_days}
-        if v["minutes"] < min_hours * 60:
-            return (False, "hours_short", p)
-        if v["days"] < min_days:
-            return (False, "days_short", p)
-        return (True, "ok", p)
-    raise ValueError(f"unknown op {op!r}")  # parse_template refuses these
+        hours_of, days_of = _amount(rule.get("min_hours", 0)), _amount(rule.get("min_days", 0))
+
+        def weekly(v: Any, params: Any) -> Result:
+            min_hours, min_days = _num(hours_of(params)), _num(days_of(params))
+            p = {
+                "hours": v["hours"],
+                "days": v["days"],
+                "min_hours": min_hours,
+                "min_days": min_days,
+            }
+            if v["minutes"] < min_hours * 60:
+                return (False, "hours_short", p)
+            if v["days"] < min_days:
+                return (False, "days_short", p)
+            return (True, "ok", p)
+
+        return weekly
+
+    def unknown(v: Any, params: Any) -> Result:
+        raise ValueError(f"unknown op {op!r}")  # parse_template refuses these
+
+    return unknown
+
+
+# op: (holds, the param naming the limit, the code when it does not)
+_ORDERED: dict[str, tuple[Callable[[Any, Any], bool], str, str]] = {
+    ">=": (operator.ge, "min", "below_min"),
+    ">": (operator.gt, "min", "not_above"),
+    "<=": (operator.le, "max", "above_max"),
+    "<": (operator.lt, "max", "not_below"),
+}
+
+
+def _compile_compare(op: str, amount: Any) -> Callable[[Any, Any], Result]:
+    """`_compare` with what the rule fixes worked out once: the most common rules are
+    "yes" (== true) and a threshold param (>=)."""
+    if op in _ORDERED:
+        holds, side, fail_code = _ORDERED[op]
+        limit_of = _amount(amount)
+
+        def ordered(v: Any, params: Any) -> Result:
+            limit = limit_of(params)
+            p = {"value": _num(v), side: _num(limit)}
+            return (True, "ok", p) if holds(v, limit) else (False, fail_code, p)
+
+        return ordered
+    if isinstance(amount, bool):
+        same = operator.eq if op == "==" else operator.ne
+        fail_code = ("not_yes" if amount else "not_no") if op == "==" else "equal_forbidden"
+
+        def flag(v: Any, params: Any) -> Result:
+            return (True, "ok", {}) if same(v, amount) else (False, fail_code, {})
+
+        return flag
+    limit_of = _amount(amount)
+    return lambda v, params: _compare(op, v, limit_of(params))
 
 
 def _compare(op: str, v: Any, limit: Any) -> Result:
@@ -327,11 +578,9 @@ def _compare(op: str, v: Any, limit: Any) -> Result:
             fail_code = "not_equal" if op == "==" else "equal_forbidden"
         ok = v == limit if op == "==" else v != limit
         return (True, "ok", p) if ok else (False, fail_code, p)
-    key = "min" if op in (">=", ">") else "max"
+    holds, key, fail_code = _ORDERED[op]
     p = {"value": _num(v), key: _num(limit)}
-    ok = {">=": v >= limit, ">": v > limit, "<=": v <= limit, "<": v < limit}[op]
-    fail_code = {">=": "below_min", ">": "not_above", "<=": "above_max", "<": "not_below"}[op]
-    return (True, "ok", p) if ok else (False, fail_code, p)
+    return (True, "ok", p) if holds(v, limit) else (False, fail_code, p)
 
 
 @lru_cache(maxsize=256)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +109,9 @@ class Item:
     plausible_max: float | None = None
     score: ItemScore | None = None
 
-    @property
+    @cached_property
     def option_keys(self) -> tuple[str, ...]:
+        # cached (an item never changes): every answer synced is checked against it
         return tuple(o.key for o in self.options)
 
 
@@ -132,8 +134,9 @@ class Template:
     sections: tuple[Section, ...]
     source: dict[str, Any] = field(hash=False, compare=False, repr=False)
 
-    @property
+    @cached_property
     def items(self) -> tuple[Item, ...]:
+        # cached (a template never changes): the rules and the rating walk it for every op
         return tuple(i for s in self.sections for i in s.items)
 
     def item(self, key: str) -> Item:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, select
 
 from server.db import chunked
-from server.domain.rules import weekly_totals
+from server.domain.rules import Schedules, weekly_totals
 from server.models import ChecklistTemplate, Cycle, ServicePoint, TemplateVersion
 from server.services.inspections import template_for
 from sync.errors import Rejection
@@ -25,6 +25,7 @@ MAX_TEXT = 4000
 # No count or measure on a checklist comes near this; 10**40 "books" is a broken client,
 # and beyond 2**53 a phone's JavaScript could not even hold the number it sent.
 MAX_NUMBER = 10**12
+_REAL = (int, float)
 
 
 @dataclass(frozen=True)
@@ -145,10 +146,13 @@ class Checker:
         return items
 
 
-def fit_problem(items: dict[str, Any], data: dict) -> Rejection | None:
-    """The first answer or photo of `data` that does not fit the checklist's `items`."""
+def fit_problem(
+    items: dict[str, Any], data: dict, schedules: Schedules | None = None
+) -> Rejection | None:
+    """The first answer or photo of `data` that does not fit the checklist's `items`.
+    `schedules`: where the weekly totals read here are kept for the verdict (sync_prepare)."""
     for akey, value in (data.get("answers") or {}).items():
-        why = answer_problem(items.get(akey), value)
+        why = answer_problem(items.get(akey), value, schedules)
         if why:
             return Rejection.of("bad_value", f"answers.{akey}", detail=why)
     for n, photo in enumerate(data.get("photos") or []):
@@ -159,7 +163,7 @@ def fit_problem(items: dict[str, Any], data: dict) -> Rejection | None:
     return None
 
 
-def answer_problem(item: Any, v: Any) -> str | None:
+def answer_problem(item: Any, v: Any, schedules: Schedules | None = None) -> str | None:
     """Why ``v`` cannot be the answer to ``item``, or None. Mirrors rules._Context.read."""
     if item is None:
         return "not an item of this checklist"
@@ -167,7 +171,7 @@ def answer_problem(item: Any, v: Any) -> str | None:
         return None
     t = item.type
     if t == "number":
-        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        ok = isinstance(v, _REAL) and not isinstance(v, bool) and math.isfinite(v)
         if not (ok and 0 <= v <= MAX_NUMBER):
             return f"must be a number in [0, {MAX_NUMBER}]"
         return "must be a whole number" if item.integer and v != int(v) else None
@@ -183,7 +187,8 @@ def answer_problem(item: Any, v: Any) -> str | None:
         ok = isinstance(v, str) and len(v) <= MAX_TEXT
         return None if ok else f"must be text of at most {MAX_TEXT} characters"
     if t == "weekly_hours":
-        return None if weekly_totals(v)["invalid"] is None else "must be a weekly schedule"
+        totals = weekly_totals(v) if schedules is None else schedules.totals(v)
+        return None if totals["invalid"] is None else "must be a weekly schedule"
     if t == "photo":
         return "a photo item is answered by photos, not a value"
     return f"unknown item type {t}"

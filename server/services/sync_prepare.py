@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server.domain.rules import evaluate
+from server.domain.rules import Schedules, evaluate
 from server.models import ChecklistTemplate, TemplateVersion
 from server.services.inspections import template_for
 from server.services.sync_checks import fit_problem
@@ -99,10 +99,11 @@ def prepare(session: Session, ops: Sequence[Op | BadOp]) -> Prepared:
             continue
         version_id = found[0]
         rec = normalize(op.data)
-        problem = fit_problem(items[version_id], op.data)
+        schedules = Schedules()  # the fit and the verdict read the same schedule objects
+        problem = fit_problem(items[version_id], op.data, schedules)
         result = None
         if problem is None and rec["status"] == "submitted":
-            result = evaluate(out.templates[version_id], rec["answers"], rec["photos"])
+            result = evaluate(out.templates[version_id], rec["answers"], rec["photos"], schedules)
         out.ops[id(op.data)] = PreparedOp(version_id, problem, rec, result)
         if problem is None:
             # what sync_stage stores when the record is the op's own: the revision, the

@@ -1,4 +1,5 @@
 import json
+import random
 import string
 from pathlib import Path
 
@@ -6,8 +7,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.domain.rules import DAYS, count_photos, evaluate, evaluate_item, round2, weekly_totals
+from server.domain.rules import (
+    DAYS,
+    Schedules,
+    count_photos,
+    evaluate,
+    evaluate_item,
+    round2,
+    weekly_totals,
+)
 from server.domain.templates import apply_params, load_builtin_templates, parse_template
+from server.services.sync_checks import fit_problem
 
 CASES = json.loads(
     (Path(__file__).resolve().parent.parent / "cases" / "rule_cases.json").read_text("utf-8")
@@ -61,14 +71,54 @@ def test_cases_cover_every_type_op_and_combinator():
     assert len(CASES) >= 60
 
 
-def test_evaluate_item_matches_evaluate():
-    case = CASES[0]
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_evaluate_item_matches_evaluate(case):
     t = template_for(case)
     whole = evaluate(t, case["answers"], case["photos"])
     for item in t.items:
         assert (
             evaluate_item(t, item.key, case["answers"], case["photos"]) == whole["items"][item.key]
         )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_shared_schedules_give_the_same_verdict(case):
+    """sync_prepare reads a schedule once for the checklist fit and the verdict alike."""
+    t = template_for(case)
+    answers = case["answers"] if isinstance(case["answers"], dict) else {}
+    items = {i.key: i for i in t.items}
+    schedules = Schedules()
+    alone = fit_problem(items, {"answers": answers})
+    assert fit_problem(items, {"answers": answers}, schedules) == alone
+    shared = evaluate(t, case["answers"], case["photos"], schedules)
+    assert json.dumps(shared) == json.dumps(evaluate(t, case["answers"], case["photos"]))
+
+
+def test_schedules_work_a_schedule_out_once_by_identity():
+    week = {"mon": [["09:00", "12:00"]]}
+    schedules = Schedules()
+    first = schedules.totals(week)
+    assert schedules.totals(week) is first and first == weekly_totals(week)
+    same_text = {"mon": [["09:00", "12:00"]]}
+    assert schedules.totals(same_text) is not first and schedules.totals(same_text) == first
+
+
+def test_weekly_totals_merge_like_a_sweep():
+    """The two-range shortcut and the time table agree with merging sorted ranges."""
+    rng = random.Random(12)
+
+    def at(m):
+        return f"{m // 60:02d}:{m % 60:02d}" if m < 1440 else "24:00"
+
+    for _ in range(2000):
+        spans = sorted(sorted(rng.sample(range(1441), 2)) for _ in range(rng.randint(0, 4)))
+        minutes, reach = 0, -1
+        for start, end in spans:
+            if end > reach:
+                minutes += end - max(start, reach)
+                reach = end
+        got = weekly_totals({"tue": [[at(a), at(b)] for a, b in reversed(spans)]})
+        assert got["minutes"] == minutes and got["days"] == (minutes > 0)
 
 
 def test_result_is_json_ready_and_in_template_order():
