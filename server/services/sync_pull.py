@@ -9,6 +9,7 @@ has seq > V and is picked up next time; none is ever skipped.
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 from sqlalchemy import func, text, tuple_
 from sqlmodel import Session, or_, select
@@ -28,6 +29,8 @@ from server.models import (
 )
 from server.services.scope import Scope
 from sync.messages import CHANGE_KINDS
+
+INSP = Inspection.__table__  # type: ignore[attr-defined]
 
 
 def parse_cursor(cursor: str | None, scope: Scope) -> int:
@@ -73,42 +76,65 @@ def _queries(scope: Scope):
     }
 
 
+# columns a change row does not carry, so not read (a follow-up's evidence is JSON to decode)
+# (an inspection's record columns are read only if it has no revision snapshot: Serializer)
+_UNSENT = {
+    "followups": ("evidence", "closed_user_id"),
+    "inspections": ("answers", "photos", "gps", "notes", "field_hlc"),
+}
+
+
 def pull(
     session: Session, scope: Scope, cursor: int, page: int, skip: set[tuple[str, int]]
 ) -> tuple[dict[str, list[dict]], int, bool]:
     """Changes after ``cursor``: (rows by kind, next cursor, more). ``skip`` holds the
-    (inspection id, rev) pairs this device just wrote unchanged, so they are not echoed."""
+    (inspection id, rev) pairs this device just wrote unchanged, so they are not echoed
+    (they still count towards the page, so the page ends where it would without them)."""
     ceiling = committed_seq(session)
     queries = _queries(scope)
     # First only the sequence numbers (cheap) to find where the page ends, then the rows of
-    # the page: rows past the page are never loaded and decoded.
-    found: list[tuple[int, str]] = []
+    # the page: rows past the page, and inspections not echoed, are never loaded and decoded.
+    found: list[tuple[int, str, tuple[str, int] | None]] = []
     for kind, (model, where) in queries.items():
-        seqs = session.exec(
-            select(model.seq)
+        keys = (model.id, model.rev) if kind == "inspections" else ()
+        rows = session.execute(
+            select(model.seq, *keys)
             .where(model.seq > cursor, model.seq <= ceiling, where)
             .order_by(model.seq)
             .limit(page + 1)
         ).all()
-        found.extend((seq, kind) for seq in seqs)
-    found.sort()
+        found.extend((r[0], kind, tuple(r[1:]) if keys else None) for r in rows)  # type: ignore[misc]
+    found.sort(key=lambda f: f[0])
     more = len(found) > page
     taken = found[:page]
     next_cursor = taken[-1][0] if more else max(ceiling, cursor)
     wanted: dict[str, int] = {}
-    for _, kind in taken:
+    echoed: list[str] = []  # the inspections to send
+    for _, kind, key in taken:
+        if kind == "inspections":
+            if key in skip:
+                continue
+            echoed.append(key[0])  # type: ignore[index]
         wanted[kind] = wanted.get(kind, 0) + 1
     by_kind: dict[str, list] = {k: [] for k in CHANGE_KINDS}
     for kind, count in wanted.items():
         model, where = queries[kind]
-        by_kind[kind] = list(
-            session.exec(
-                select(model)
-                .where(model.seq > cursor, model.seq <= next_cursor, where)
-                .order_by(model.seq)
-                .limit(count)
-            ).all()
-        )
+        table = model.__table__  # type: ignore[attr-defined]
+        # Core rows (attribute access like the model's, without building ORM objects)
+        in_range = (table.c.seq > cursor, table.c.seq <= next_cursor, where)
+        cols = [c for c in table.c if c.key not in _UNSENT.get(kind, ())]
+        if kind == "inspections":
+            for part in chunked(echoed):
+                by_kind[kind].extend(
+                    session.execute(select(*cols).where(table.c.id.in_(part), *in_range)).all()
+                )
+            by_kind[kind].sort(key=lambda r: r.seq)
+        else:
+            by_kind[kind] = list(
+                session.execute(
+                    select(*cols).where(*in_range).order_by(table.c.seq).limit(count)
+                ).all()
+            )
     out = Serializer(session).all(by_kind)
     out["inspections"] = [r for r in out["inspections"] if (r["id"], r["rev"]) not in skip]
     return out, next_cursor, more
@@ -147,7 +173,33 @@ class Serializer:
             self._versions[version_id] = (row[0], row[1])
         return self._versions[version_id]
 
+    def codes(self, point_ids: set[int], area_ids: set[int | None]) -> None:
+        """Learn the codes of these points and areas in a query per table, not one per
+        row (a page of follow-ups names hundreds of points)."""
+        points = {p for p in point_ids if p not in self._points}
+        areas = {a for a in area_ids if a is not None and a not in self._areas}
+        for model, todo, known in (
+            (ServicePoint, points, self._points),
+            (Area, areas, self._areas),
+        ):
+            t = model.__table__  # type: ignore[attr-defined]
+            for part in chunked(todo):
+                known.update(dict.fromkeys(part, ""))
+                known.update(
+                    self.session.execute(select(t.c.id, t.c.code).where(t.c.id.in_(part))).all()
+                )
+
     def all(self, by_kind: dict[str, list]) -> dict[str, list[dict]]:
+        self.codes(
+            {
+                r.point_id
+                for k in ("assignments", "followups", "inspections")
+                for r in by_kind.get(k, [])
+            },
+            {r.parent_id for r in by_kind.get("areas", [])}
+            | {r.township_id for r in by_kind.get("points", [])}
+            | {r.county_id for k in ("templates", "cycles") for r in by_kind.get(k, [])},
+        )
         out = {
             k: [getattr(self, k)(r) for r in rows]
             for k, rows in by_kind.items()
@@ -300,15 +352,24 @@ class Serializer:
         if not rows:
             return []
         keys = [(i.id, i.rev) for i in rows]
-        snaps = {
-            (r.inspection_id, r.rev): r.data
-            for r in self.session.exec(
-                select(InspectionRevision).where(
-                    tuple_(InspectionRevision.inspection_id, InspectionRevision.rev).in_(keys)
+        t = InspectionRevision.__table__  # type: ignore[attr-defined]
+        snaps: dict[tuple[str, int], dict] = {}
+        for part in chunked(keys):
+            found = self.session.execute(
+                select(t.c.inspection_id, t.c.rev, t.c.data).where(
+                    tuple_(t.c.inspection_id, t.c.rev).in_(part)
                 )
             )
-        }
-        return [self.record(i, snaps.get((i.id, i.rev))) for i in rows]
+            snaps.update(((rid, rev), data) for rid, rev, data in found)
+        # a row read without its record columns (the pull's) and without a snapshot (one the
+        # demo wrote): read it whole
+        whole = [i.id for i in rows if (i.id, i.rev) not in snaps and not hasattr(i, "answers")]
+        full: dict[str, Any] = {}
+        for part in chunked(whole):
+            full.update(
+                (r.id, r) for r in self.session.execute(select(INSP).where(INSP.c.id.in_(part)))
+            )
+        return [self.record(full.get(i.id, i), snaps.get((i.id, i.rev))) for i in rows]
 
     def record(self, i: Inspection, snap: dict | None) -> dict:
         """The protocol record (from its revision snapshot, else rebuilt from columns, as for
