@@ -221,8 +221,7 @@ def _sync_follow_ups(inspection: Any, result: dict, template, facts: OutcomeFact
     if inspection.submitted_at is None or facts.later_submitted(inspection):
         return
     open_items = facts.open_follow_ups(inspection.point_id)
-    scored = _scored_keys(template.items)
-    days = days_given(template.params)
+    scored, days = _follow_up_terms(template)
     changed = []
     for key, outcome in result["items"].items():
         if key not in scored:
@@ -231,11 +230,12 @@ def _sync_follow_ups(inspection: Any, result: dict, template, facts: OutcomeFact
         later = follow is not None and (
             follow.opened_at <= inspection.submitted_at and follow.opened_by != inspection.id
         )
-        if outcome["status"] == "pass" and later:
+        status = outcome["status"]
+        if status == "pass" and later:
             follow.status, follow.closed_by = CLOSED, inspection.id
             follow.closed_at = inspection.submitted_at
             changed.append(follow)
-        elif outcome["status"] == "fail" and follow is None:
+        elif status == "fail" and follow is None:
             # only a failing answer: an item not inspected ("missing") says nothing to fix
             name, phone = facts.manager(inspection.point_id)
             changed.append(
@@ -251,7 +251,7 @@ def _sync_follow_ups(inspection: Any, result: dict, template, facts: OutcomeFact
                     responsible_phone=phone[:32],
                 )
             )
-        elif outcome["status"] == "fail" and later and follow.status == FIXED:
+        elif status == "fail" and later and follow.status == FIXED:
             follow.status, follow.fixed_at = OPEN, None
             changed.append(follow)
     facts.stamp(changed)
@@ -259,3 +259,22 @@ def _sync_follow_ups(inspection: Any, result: dict, template, facts: OutcomeFact
 
 def _scored_keys(items: Iterable[Any]) -> frozenset[str]:
     return frozenset(i.key for i in items if i.scored)
+
+
+# by id of a parsed template (kept with it, so the id cannot be reused): parsed templates are
+# immutable and cached (template_for), and a sync batch asks for every op
+_terms: dict[int, tuple[Any, frozenset[str], int]] = {}
+
+
+def _follow_up_terms(template: Any) -> tuple[frozenset[str], int]:
+    """The template's scored item keys and the days a new follow-up is given."""
+    found = _terms.get(id(template))
+    if found is None or found[0] is not template:
+        if len(_terms) > 256:
+            _terms.clear()
+        found = _terms[id(template)] = (
+            template,
+            _scored_keys(template.items),
+            days_given(template.params),
+        )
+    return found[1], found[2]

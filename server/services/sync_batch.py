@@ -135,10 +135,7 @@ class BatchRepo(BatchCache):
         )
         self.summary_points.add(row.point_id)
         point = self.point(row.point_id)
-        if row.status == "submitted" and row.submitted_at is not None:
-            point.submitted[row.id] = row.submitted_at
-        else:
-            point.submitted.pop(row.id, None)
+        point.submit(row.id, row.submitted_at if row.status == "submitted" else None)
         self.load_blobs({p["sha256"] for p in row.photos or []})
         self.saving = op
         try:
@@ -308,12 +305,16 @@ class _BatchFacts:
         return {s for s in shas if self.repo.blobs.get(s)}
 
     def later_submitted(self, inspection: Any) -> bool:
-        mine = inspection.submitted_at
-        state = self.repo.point(inspection.point_id)
-        return any(at > mine for iid, at in state.submitted.items() if iid != inspection.id)
+        # the latest is this one, or else it is later than this one only if another is
+        latest = self.repo.point(inspection.point_id).latest()
+        return (
+            latest is not None
+            and latest[1] != inspection.id
+            and latest[0] > inspection.submitted_at
+        )
 
     def open_follow_ups(self, point_id: int) -> dict[str, Any]:
-        return dict(self.repo.point(point_id).open)
+        return self.repo.point(point_id).open  # read only (OutcomeFacts), changed by stamp
 
     def manager(self, point_id: int) -> tuple[str, str]:
         return self.repo.point(point_id).manager
@@ -342,9 +343,8 @@ class _BatchFacts:
             self.repo.staged.stamp("follow_up", f)
 
     def is_latest(self, inspection: Any) -> bool:
-        mine = (inspection.submitted_at, inspection.id)
-        state = self.repo.point(inspection.point_id)
-        return all((at, iid) <= mine for iid, at in state.submitted.items())
+        latest = self.repo.point(inspection.point_id).latest()
+        return latest is None or latest <= (inspection.submitted_at, inspection.id)
 
     def touch_point(self, point_id: int) -> None:
         self.repo.staged.stamp("point", self.repo.point(point_id).row)

@@ -37,13 +37,36 @@ class PointState:
     inspections were submitted, its open follow-ups by item, and the row staged to give the
     point a new change sequence number."""
 
-    __slots__ = ("manager", "open", "row", "submitted")
+    __slots__ = ("_latest", "manager", "open", "row", "submitted")
 
     def __init__(self, point_id: int) -> None:
-        self.submitted: dict[str, datetime] = {}
+        self.submitted: dict[str, datetime] = {}  # read it here, change it with `submit`
         self.open: dict[str, Any] = {}
         self.manager = ("", "")  # the point's manager: who a new follow-up names
         self.row = SimpleNamespace(id=point_id, seq=0)
+        self._latest: tuple[datetime, str] | None = None  # known, else worked out on demand
+
+    def submit(self, inspection_id: str, at: datetime | None) -> None:
+        """The inspection is now submitted at `at` (None: it is not submitted)."""
+        mine = None if at is None else (at, inspection_id)
+        if at is None:
+            self.submitted.pop(inspection_id, None)
+        else:
+            self.submitted[inspection_id] = at
+        latest = self._latest
+        if latest is None:
+            return
+        if mine is not None and mine >= latest:
+            self._latest = mine
+        elif latest[1] == inspection_id:
+            self._latest = None  # the latest moved back or went: work it out again
+
+    def latest(self) -> tuple[datetime, str] | None:
+        """(submitted_at, id) of the point's latest submitted inspection. Kept as the batch
+        goes, so asking for each op of a point is not a walk over all its inspections."""
+        if self._latest is None and self.submitted:
+            self._latest = max((at, iid) for iid, at in self.submitted.items())
+        return self._latest
 
 
 class BatchCache:
@@ -153,7 +176,7 @@ class BatchCache:
                 )
             )
             for pid, iid, at in rows:
-                self.points[pid].submitted[iid] = at
+                self.points[pid].submit(iid, at)
             rows = conn.execute(
                 select(FOLLOW)
                 .where(FOLLOW.c.point_id.in_(part), FOLLOW.c.status.in_(sorted(PENDING)))
