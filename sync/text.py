@@ -8,10 +8,25 @@ they refuse that op alone (`invalid_op` naming the field), elsewhere the request
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 DETAIL = "contains a character that cannot be stored (NUL or an unpaired surrogate)"
 REPLACEMENT = "\ufffd"
+
+
+# What JSON text must hold to decode to such a string: the escapes \u0000 and \ud800-\udfff,
+# a raw NUL, or a surrogate encoded as UTF-8 bytes (json.loads decodes bytes with
+# surrogatepass). A match may be harmless (an escaped backslash, a paired surrogate).
+_MAYBE_BAD = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\x00|\xed[\xa0-\xbf]")
+
+
+def maybe_unstorable(body: bytes) -> bool:
+    """False when no string JSON text `body` decodes to can be unstorable, so the walk over
+    the decoded tree can be skipped (the usual batch). True only says: walk to find out."""
+    if b"\\u" not in body and b"\x00" not in body and b"\xed" not in body:
+        return False  # memchr-fast: the regex below runs only on text that could match
+    return _MAYBE_BAD.search(body) is not None
 
 
 def unstorable(text: str) -> bool:

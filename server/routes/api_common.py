@@ -15,7 +15,7 @@ from server.db import MAX_DB_INT, db_int, session_scope
 from server.errors import AppError, BadRequest, PayloadTooLarge
 from server.services.devices import Caller, authenticate, seen_is_stale, stamp_seen
 from server.services.scope import Scope, scope_of
-from sync.text import DETAIL, first_unstorable
+from sync.text import DETAIL, first_unstorable, maybe_unstorable
 
 MAX_JSON_BYTES = 16 * 1024 * 1024  # after decompression: a 500-op batch is ~1-2 MB
 GZIP_MIN = 1024
@@ -70,6 +70,14 @@ async def read_body(request: Request) -> bytes:
 
 def decode_json(body: bytes, encoding: str, own_text: str | None = None) -> Any:
     """read_json's CPU part, for a worker thread."""
+    return decode_json_checked(body, encoding, own_text)[0]
+
+
+def decode_json_checked(
+    body: bytes, encoding: str, own_text: str | None = None
+) -> tuple[Any, bool]:
+    """decode_json, and whether every string in the body, `own_text` included, is known to
+    be storable (so its parser need not look again, op by op)."""
     if encoding == "gzip":
         body = _gunzip(body)
     elif encoding not in ("", "identity"):
@@ -78,32 +86,37 @@ def decode_json(body: bytes, encoding: str, own_text: str | None = None) -> Any:
         value = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("bad_json") from None
-    _check_tree(value, own_text)
-    return value
+    if _too_deep(value):
+        raise bad_request("bad_json")
+    clean = not maybe_unstorable(body)
+    if not clean:
+        # the slow, exact walk: the path of the first bad string names the field
+        outside = value
+        if own_text is not None and isinstance(value, dict):
+            outside = {k: x for k, x in value.items() if k != own_text}
+        where = first_unstorable(outside)
+        if where is not None:
+            raise bad_request("bad_field", where, detail=DETAIL)
+    return value, clean
 
 
-def _check_tree(value: Any, own_text: str | None) -> None:
-    """Refuse nesting deeper than any message needs (code below may recurse over it) and,
-    outside the top-level key `own_text` (whose parser refuses per item), text no database
-    can store. Iterative, so a hostile depth costs no stack."""
-    stack: list[tuple[Any, int, bool]] = [(value, 0, True)]
-    while stack:
-        v, depth, check = stack.pop()
+def _too_deep(value: Any) -> bool:
+    """Nesting deeper than any message needs (code below may recurse over it). Level by
+    level, containers only: a 500-op batch is ~8 levels of a few comprehensions, where a
+    walk that visits every value cost a tenth of a millisecond per op."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > MAX_DEPTH:
-            raise bad_request("bad_json")
-        if isinstance(v, dict):
-            if depth == 0 and own_text in v:
-                stack.append((v[own_text], 1, False))
-                v = {k: x for k, x in v.items() if k != own_text}
-            stack.extend((x, depth + 1, check) for x in v.values())
-        elif isinstance(v, list):
-            stack.extend((x, depth + 1, check) for x in v)
-    # a second, flat pass for text: the path of the first bad string names the field
-    if own_text is not None and isinstance(value, dict):
-        value = {k: x for k, x in value.items() if k != own_text}
-    where = first_unstorable(value)
-    if where is not None:
-        raise bad_request("bad_field", where, detail=DETAIL)
+            return True
+        level = [
+            x
+            for v in level
+            for x in (v.values() if type(v) is dict else v)
+            if type(x) is dict or type(x) is list
+        ]
+    return False
 
 
 def json_bytes(body: Any) -> bytes:

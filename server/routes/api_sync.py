@@ -11,7 +11,7 @@ from server.errors import Forbidden
 from server.routes.api_common import (
     bad_request,
     caller_of,
-    decode_json,
+    decode_json_checked,
     json_response,
     read_body,
 )
@@ -40,9 +40,9 @@ async def sync(request: Request) -> Response:
 
 
 def _parse(body: bytes, encoding: str, max_ops: int) -> SyncRequest:
-    raw = decode_json(body, encoding, own_text="ops")
+    raw, clean = decode_json_checked(body, encoding, own_text="ops")
     try:
-        return SyncRequest.from_json(raw, max_ops=max_ops)
+        return SyncRequest.from_json(raw, max_ops=max_ops, text_checked=clean)
     except MessageError as exc:
         protocol = raw.get("protocol") if isinstance(raw, dict) else None
         raise bad_request(

@@ -207,6 +207,7 @@ def test_base_rev_on_a_new_record_is_bad_base_rev(client, demo, engine):
     [
         (lambda r: r.update(photos=[{**photo(photo_bytes(b"x")), "size": 10**30}]), "size"),
         (lambda r: r.update(answers={"book_volumes": 10**40}), "answers.book_volumes"),
+        (lambda r: r.update(answers={"book_volumes": 10**400}), "answers.book_volumes"),
         (lambda r: r.update(answers={"book_volumes": 1e300}), "answers.book_volumes"),
         (lambda r: r.update(notes="a\x00b"), "notes"),
         (lambda r: r.update(gps={"lat": 34.5, "lon": 108.2, "accuracy": 10**30}), "gps"),
