@@ -7,9 +7,10 @@ understood by both.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
+
+from server.domain.numbers import real
 
 ITEM_TYPES = ("number", "yesno", "choice", "multicheck", "weekly_hours", "text", "photo")
 COMPARISONS = (">=", ">", "<=", "<", "==", "!=")
@@ -40,7 +41,7 @@ def is_slug(v: Any) -> bool:
 
 
 def is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+    return real(v) and v >= 0
 
 
 def unknown_fields(d: dict[str, Any], allowed: set[str], where: str, errors: list[str]) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from server.domain.numbers import real
 from server.domain.rating import rate
 from server.domain.templates import COMPARISONS, Item, Template
 
@@ -187,7 +188,7 @@ def _value_check(item: Item) -> Callable[[Any, _Week], _Read]:
         return ("invalid", None, "invalid_value", {})
 
     def number(v: Any, week: _Week) -> _Read:
-        if not (isinstance(v, _REAL) and not isinstance(v, bool) and math.isfinite(v)):
+        if not real(v):
             return ("invalid", None, "invalid_value", {})
         if v < 0:
             return ("invalid", None, "negative", {})

@@ -9,13 +9,13 @@ with its feature number, as the register import does with rows.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
 from server.domain.divisions import DivisionError, parse_code
 from server.domain.geo import bbox, in_china
+from server.domain.numbers import real
 from server.models import Area, AreaBoundary
 from server.models._base import utcnow
 from server.services import audit
@@ -45,11 +45,7 @@ def _ring_problem(ring) -> str | None:
     if not isinstance(ring, list) or len(ring) < 4:
         return "import.geo_ring_short"
     for pt in ring:
-        if (
-            not isinstance(pt, list)
-            or len(pt) < 2
-            or not all(isinstance(v, int | float) and math.isfinite(v) for v in pt[:2])
-        ):
+        if not isinstance(pt, list) or len(pt) < 2 or not all(real(v) for v in pt[:2]):
             return "import.geo_bad_position"
         if not in_china(pt[1], pt[0]):
             return "import.geo_outside_china"

@@ -5,7 +5,6 @@ and acked `rejected` with the reason, never dropped and never half-applied.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, select
 
 from server.db import chunked
+from server.domain.numbers import real
 from server.domain.rules import Schedules, weekly_totals
 from server.models import ChecklistTemplate, Cycle, ServicePoint, TemplateVersion
 from server.services.inspections import template_for
@@ -171,7 +171,7 @@ def answer_problem(item: Any, v: Any, schedules: Schedules | None = None) -> str
         return None
     t = item.type
     if t == "number":
-        ok = isinstance(v, _REAL) and not isinstance(v, bool) and math.isfinite(v)
+        ok = real(v)
         if not (ok and 0 <= v <= MAX_NUMBER):
             return f"must be a number in [0, {MAX_NUMBER}]"
         return "must be a whole number" if item.integer and v != int(v) else None

@@ -362,13 +362,24 @@ def test_township_boundaries_are_validated_then_stored(client, two_counties, eng
             },
         },
         {"type": "Feature", "properties": {"code": "610424103"}, "geometry": _square(34.5, 108.3)},
+        {  # a coordinate beyond a double: JSON allows it, and it crashed the check
+            "type": "Feature",
+            "properties": {"code": "610424104"},
+            "geometry": {"type": "Polygon", "coordinates": [[[10**400, 34.1]] * 4]},
+        },
     ]
     csrf = csrf_of(client.get("/admin/areas").text)
     doc = {"type": "FeatureCollection", "features": [good, *bad]}
     files = {"file": ("towns.geojson", json.dumps(doc).encode(), "application/geo+json")}
     r = client.post("/admin/areas/boundaries", data={"csrf": csrf}, files=files)
     assert r.status_code == 400
-    for words in ("没有区划代码", "不是您范围内的乡镇", "至少要 4 个点", "不在中国境内"):
+    for words in (
+        "没有区划代码",
+        "不是您范围内的乡镇",
+        "至少要 4 个点",
+        "不在中国境内",
+        "坐标不是",
+    ):
         assert words in r.text
     with session_scope(engine) as s:
         assert s.exec(select(AreaBoundary)).all() == []
