@@ -22,6 +22,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
+from server import json_codec
 from server.settings import Settings
 
 CHUNK = 500  # values per IN (...) list
@@ -32,6 +33,9 @@ WAIT_SECONDS = 30  # for a connection or SQLite's writer, then 503 server_busy
 
 def make_engine(url: str, wait: float = WAIT_SECONDS, **kwargs) -> Engine:
     kwargs.setdefault("pool_size", THREADS)
+    # JSON columns (records, answers, verdicts, follow-ups) through orjson, both ways
+    kwargs.setdefault("json_serializer", json_codec.dumps)
+    kwargs.setdefault("json_deserializer", json_codec.loads)
     kwargs.setdefault("max_overflow", POOL_SPARE)
     kwargs.setdefault("pool_timeout", wait)
     if url.startswith("sqlite"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 import zlib
 from typing import Any
 
@@ -11,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server import json_codec
 from server.db import MAX_DB_INT, db_int, session_scope
 from server.errors import AppError, BadRequest, PayloadTooLarge
 from server.services.devices import Caller, authenticate, seen_is_stale, stamp_seen
@@ -83,7 +83,7 @@ def decode_json_checked(
     elif encoding not in ("", "identity"):
         raise bad_request("bad_field", "Content-Encoding", detail="only gzip is accepted")
     try:
-        value = json.loads(body)
+        value = json_codec.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("bad_json") from None
     if _too_deep(value):
@@ -121,10 +121,7 @@ def _too_deep(value: Any) -> bool:
 
 def json_bytes(body: Any) -> bytes:
     """UTF-8 JSON; text that cannot be UTF-8 (a lone surrogate echoed back) goes escaped."""
-    try:
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    except UnicodeEncodeError:
-        return json.dumps(body, separators=(",", ":")).encode()
+    return json_codec.dumps_bytes(body)
 
 
 def json_response(request: Request, body: Any, status: int = 200) -> Response:

@@ -19,7 +19,6 @@ prepared.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from server import json_codec
 from server.domain.rules import Schedules, evaluate
 from server.models import ChecklistTemplate, TemplateVersion
 from server.services.inspections import template_for
@@ -70,7 +70,7 @@ class Prepared:
     def encode(self, *values: Any) -> None:
         """Work out the JSON text each of `values` is stored as."""
         for value in values:
-            self.texts[id(value)] = (value, json.dumps(value))
+            self.texts[id(value)] = (value, json_codec.dumps(value))
 
 
 def prepare(session: Session, ops: Sequence[Op | BadOp]) -> Prepared:

@@ -10,7 +10,6 @@ place in the order.
 
 from __future__ import annotations
 
-import json
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy import JSON, Connection, Dialect, bindparam, insert, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from server import json_codec
 from server.models import FollowUp, Inspection, InspectionRevision, ServicePoint, SyncOp
 from server.services.changes import reserve_seq
 
@@ -158,11 +158,11 @@ def _readier(table: Any, key: str, dialect: Dialect, texts: Texts) -> Any:
 
 def _json_text(value: Any, texts: Texts) -> str:
     """`value` as JSON text: from `texts` if worked out already, else encoded as SQLAlchemy
-    would (json.dumps; None is JSON null)."""
+    would (server/json_codec; None is JSON null)."""
     if value == [] and type(value) is list:
         return "[]"  # a follow-up's evidence, as a rule
     found = texts.get(id(value))
-    return found[1] if found is not None and found[0] is value else json.dumps(value)
+    return found[1] if found is not None and found[0] is value else json_codec.dumps(value)
 
 
 class Staging:
