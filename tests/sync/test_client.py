@@ -44,6 +44,17 @@ def test_lost_response_is_replayed_exactly_once(client, server):
     assert client.store.record("inspections", "r1")[1] == 1
 
 
+def test_a_sync_reply_cut_to_an_empty_body_is_retried(client, server):
+    """Applied, and a 200 came through, but not its body (a cut link or a dying server: the
+    fault test saw it with the headers cut mid-line). Sending the same batch again is safe."""
+    client.save_inspection(inspection("r1", device_id="d-a", answers={"a": 1}))
+    server.fail_next = ["empty_body"]
+    report = client.sync()
+    assert report.acks == {"applied": 1}
+    assert server.repo.records["r1"].rev == 1 and len(server.repo.acks) == 1
+    assert client.pending_count() == 0
+
+
 def test_edit_while_in_flight_chains_to_the_first_op(client, server, tmp_path):
     rec = inspection("r1", device_id="d-a", answers={"a": 1})
     client.save_inspection(rec)
