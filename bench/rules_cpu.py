@@ -18,7 +18,7 @@ from sync_common import full_record
 from server.domain.rules import evaluate
 
 try:
-    from server.domain.rules import Schedules
+    from server.domain.hours import Schedules
 except ImportError:  # before the totals were shared: time the old code too
     Schedules = None
 from server.domain.templates import load_builtin_templates, parse_template

@@ -1,4 +1,4 @@
-// Checklist rule engine: the twin of server/domain/rules.py and rating.py.
+// Checklist rule engine: the twin of server/domain/rules.py, hours.py and rating.py.
 //
 // The phone shows offline the verdict the server will record, so statuses, codes and params
 // must match Python exactly; tests/cases/rule_cases.json is run through both. Templates come
@@ -13,7 +13,7 @@ const BLANK = /^[ \t\n\r\u3000]+|[ \t\n\r\u3000]+$/g;
 const has = (obj, key) => Object.hasOwn(obj, key);
 const strip = (s) => s.replace(BLANK, "");
 
-/** Round half up to 2 decimals; rules.py round2 does the same double arithmetic. */
+/** Round half up to 2 decimals; numbers.py round2 does the same double arithmetic. */
 export function round2(x) {
   return Math.floor(x * 100 + 0.5) / 100;
 }

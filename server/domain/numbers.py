@@ -1,4 +1,5 @@
-"""What counts as a number the server can compute with."""
+"""Numbers as both sides of a verdict see them: which JSON values count as numbers, and
+the arithmetic that prints alike in Python and in the phone's JavaScript."""
 
 from __future__ import annotations
 
@@ -17,3 +18,13 @@ def real(v: Any) -> bool:
         return math.isfinite(v)
     except OverflowError:
         return False
+
+
+def round2(x: float) -> int | float:
+    """Round half up to 2 decimals exactly as JS `Math.floor(x * 100 + 0.5) / 100` does."""
+    return num(math.floor(x * 100 + 0.5) / 100)
+
+
+def num(x: Any) -> Any:
+    # JSON.stringify(2.0) is "2": give integral floats back as ints so both sides print alike.
+    return int(x) if isinstance(x, float) and x.is_integer() else x

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from server.clock import as_utc
+from server.domain.hours import DAYS, weekly_totals
 from server.domain.record_fields import item_of
-from server.domain.rules import DAYS, weekly_totals
 from server.domain.templates import Item, Template, Text
 from server.domain.user_agent import DeviceLabel
 from server.i18n import has, pick, text

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, select
 
 from server.db import chunked
+from server.domain.hours import Schedules, weekly_totals
 from server.domain.numbers import real
-from server.domain.rules import Schedules, weekly_totals
 from server.models import ChecklistTemplate, Cycle, ServicePoint, TemplateVersion
 from server.services.inspections import template_for
 from sync.errors import Rejection

@@ -27,7 +27,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from server import json_codec
-from server.domain.rules import Schedules, evaluate
+from server.domain.hours import Schedules
+from server.domain.rules import evaluate
 from server.models import ChecklistTemplate, TemplateVersion
 from server.services.inspections import template_for
 from server.services.sync_checks import fit_problem

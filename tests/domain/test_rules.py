@@ -7,15 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.domain.rules import (
-    DAYS,
-    Schedules,
-    count_photos,
-    evaluate,
-    evaluate_item,
-    round2,
-    weekly_totals,
-)
+from server.domain.hours import DAYS, Schedules, weekly_totals
+from server.domain.numbers import round2
+from server.domain.rules import count_photos, evaluate, evaluate_item
 from server.domain.templates import apply_params, load_builtin_templates, parse_template
 from server.services.sync_checks import fit_problem
 
