@@ -10,6 +10,7 @@ import functools
 import os
 import shutil
 import uuid
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.db import make_engine
+from server.db import make_engine, session_scope
 from server.migrate import head_revisions, install_shipped, upgrade
+from server.services.demo import DemoResult, build_demo
 from server.settings import Settings
 from tests.logins import DEMO_PASSWORD, api_login, web_login
 
@@ -87,17 +89,91 @@ def _truncate_pg(url: str) -> None:
     install_shipped(url)
 
 
+@dataclass(frozen=True)
+class DemoCopy:
+    """A database with the demo loaded, built once per run and copied into each test that
+    asks for the demo (`demo` is in half the tests; building it took ~1 s on SQLite and
+    ~1.5 s on PostgreSQL each time, a copy takes a few milliseconds)."""
+
+    url: str  # SQLite: the file's URL; PostgreSQL: a database to use as a TEMPLATE
+    data: Path  # the photos the demo wrote
+    result: DemoResult
+
+
+def _build_demo(url: str, data: Path) -> DemoResult:
+    eng = make_engine(url)
+    with session_scope(eng, write=True) as session:
+        result = build_demo(session, data, password=DEMO_PASSWORD)
+    if eng.dialect.name == "sqlite":
+        with eng.connect() as conn:  # all in the main file, so copying the file copies it all
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return result
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo(tmp_path_factory, sqlite_template) -> DemoCopy:
+    where = tmp_path_factory.mktemp("sqlite-demo")
+    shutil.copy(sqlite_template, where / "demo.db")
+    url = f"sqlite:///{where / 'demo.db'}"
+    return DemoCopy(url, where / "data", _build_demo(url, where / "data"))
+
+
+@pytest.fixture(scope="session")
+def pg_demo(pg_url, tmp_path_factory):
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"xj_{os.getpid()}_demo_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    data = tmp_path_factory.mktemp("pg-demo") / "data"
+    yield DemoCopy(url, data, _build_demo(url, data))
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+_DEMO_COPIES: dict[str, DemoCopy] = {}  # by the URL of a test's database that is a copy
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path, sqlite_template) -> str:
+def db_url(request, tmp_path, sqlite_template):
     """A migrated, empty database: a fresh SQLite file, or the run's PostgreSQL database
-    emptied."""
+    emptied. A test that uses the demo gets a copy of the demo's database instead."""
+    with_demo = "demo" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "xunjian.db"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}"
+        url = f"sqlite:///{path}"
+        if not with_demo:
+            shutil.copy(sqlite_template, path)
+            yield url
+            return
+        copy = request.getfixturevalue("sqlite_demo")
+        shutil.copy(copy.url.removeprefix("sqlite:///"), path)
+        shutil.copytree(copy.data, tmp_path / "data")
+        _DEMO_COPIES[url] = copy
+        yield url
+        _DEMO_COPIES.pop(url, None)
+        return
     url = request.getfixturevalue("pg_url")
-    _truncate_pg(url)
-    return url
+    if not with_demo:
+        _truncate_pg(url)
+        yield url
+        return
+    copy = request.getfixturevalue("pg_demo")
+    name = f"xj_{os.getpid()}_t{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{copy.url.rsplit("/", 1)[1]}"'))
+    shutil.copytree(copy.data, tmp_path / "data")
+    url = url.rsplit("/", 1)[0] + "/" + name
+    _DEMO_COPIES[url] = copy
+    yield url
+    _DEMO_COPIES.pop(url, None)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture
@@ -129,13 +205,17 @@ def client(app):
 
 
 @pytest.fixture
-def demo(engine, settings):
-    """The Qian County demo loaded into this test's database."""
-    from server.db import session_scope
-    from server.services.demo import build_demo
-
-    with session_scope(engine, write=True) as session:
+def demo(db_url, engine, settings):
+    """The Qian County demo loaded into this test's database (a copy, see DemoCopy)."""
+    copy = _DEMO_COPIES.get(db_url)
+    if copy is not None:
+        return copy_result(copy.result)
+    with session_scope(engine, write=True) as session:  # asked for late: built here
         return build_demo(session, settings.data_path, password=DEMO_PASSWORD)
+
+
+def copy_result(result: DemoResult) -> DemoResult:
+    return replace(result, passwords=dict(result.passwords), cycles=dict(result.cycles))
 
 
 @pytest.fixture
