@@ -2,15 +2,16 @@
 
 A sync batch is mostly JSON work: the request parsed, each record, its answers, photos and
 verdict encoded for their columns, the reply encoded. orjson does each 2-3x faster. Where it
-refuses what the standard library accepts (an integer past 64 bits, NaN, a lone surrogate,
-a non-string key, nesting past 1,024), the standard library does the job instead, so every
-input means what it meant before; only the text written differs in spacing and in how a few
-floats are spelled (`1e-5` for `1e-05`), which every reader parses alike, and NaN or an
-infinity, which the rules refuse as answers, is written as null (the standard library's
-`NaN` is not JSON at all).
+refuses what the standard library accepts (NaN, a lone surrogate, a non-string key, nesting
+past 1,024) or would read it differently (an integer past 64 bits, which it reads as a
+float), the standard library does the job instead, so every input means what it meant
+before; only the text written differs in spacing and in how a few floats are spelled (`1e-5`
+for `1e-05`), which every reader parses alike, and NaN or an infinity, which the rules refuse
+as answers, is written as null (the standard library's `NaN` is not JSON at all).
 
-The ops' body hashes stay on the standard library (sync/messages.canonical_json): a stored
-ack must match the hash of the same op sent again after an upgrade.
+The ops' body hashes are the standard library's canonical JSON (sync/messages.canonical_json):
+a stored ack must match the hash of the same op sent again after an upgrade; orjson writes
+that text only where it is proven to write the same bytes.
 """
 
 from __future__ import annotations
@@ -20,12 +21,27 @@ from typing import Any
 
 import orjson
 
+# orjson reads an integer past 64 bits as a float (`18446744073709551616` -> 1.8e19), where
+# the standard library keeps it exact; a run of 19 digits is where such integers begin
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 19
+
 
 def loads(text: bytes | str) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    return loads_plain(text)[0]
+
+
+def loads_plain(text: bytes | str) -> tuple[Any, bool]:
+    """(value, plain): plain when orjson read it, so every number in it is finite and
+    within 64 bits and every string valid Unicode (what orjson writes back as the standard
+    library would, floats aside: sync.messages.body_hash)."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if raw.translate(_DIGITS).find(_LONG_RUN) < 0:
+        try:
+            return orjson.loads(raw), True
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text), False
 
 
 def dumps_bytes(value: Any) -> bytes:

@@ -75,15 +75,16 @@ def decode_json(body: bytes, encoding: str, own_text: str | None = None) -> Any:
 
 def decode_json_checked(
     body: bytes, encoding: str, own_text: str | None = None
-) -> tuple[Any, bool]:
-    """decode_json, and whether every string in the body, `own_text` included, is known to
-    be storable (so its parser need not look again, op by op)."""
+) -> tuple[Any, bool, bool]:
+    """decode_json, whether every string in the body, `own_text` included, is known to be
+    storable (so its parser need not look again, op by op), and whether orjson read it
+    (json_codec.loads_plain)."""
     if encoding == "gzip":
         body = _gunzip(body)
     elif encoding not in ("", "identity"):
         raise bad_request("bad_field", "Content-Encoding", detail="only gzip is accepted")
     try:
-        value = json_codec.loads(body)
+        value, plain = json_codec.loads_plain(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("bad_json") from None
     if _too_deep(value):
@@ -97,7 +98,7 @@ def decode_json_checked(
         where = first_unstorable(outside)
         if where is not None:
             raise bad_request("bad_field", where, detail=DETAIL)
-    return value, clean
+    return value, clean, plain
 
 
 def _too_deep(value: Any) -> bool:

@@ -40,9 +40,9 @@ async def sync(request: Request) -> Response:
 
 
 def _parse(body: bytes, encoding: str, max_ops: int) -> SyncRequest:
-    raw, clean = decode_json_checked(body, encoding, own_text="ops")
+    raw, clean, plain = decode_json_checked(body, encoding, own_text="ops")
     try:
-        return SyncRequest.from_json(raw, max_ops=max_ops, text_checked=clean)
+        return SyncRequest.from_json(raw, max_ops=max_ops, text_checked=clean, plain=plain)
     except MessageError as exc:
         protocol = raw.get("protocol") if isinstance(raw, dict) else None
         raise bad_request(
