@@ -14,7 +14,7 @@ import http.client
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class TransportError(Exception):
@@ -26,6 +26,9 @@ class Response:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # the body's JSON, once the client has read it (it reads a success's body to know it
+    # arrived whole, and its callers need the same value)
+    parsed: Any = field(default=None, compare=False, repr=False)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
