@@ -1,6 +1,6 @@
 """Reports read back: every XLSX through openpyxl against the database, PDFs through
-pdftotext / pdffonts / pdftoppm, CSV as Excel would open it; a county that is not Qian and
-a city with two counties; the download routes' login and scope."""
+pdftotext / pdffonts / pdftoppm, CSV as Excel would open it. For other counties, a city and
+the download routes: test_report_scope.py."""
 
 from __future__ import annotations
 
@@ -25,34 +25,15 @@ from server.models import (
     PointSummary,
     ServicePoint,
     TemplateVersion,
-    User,
 )
 from server.reports import csv_out, render
 from server.services import report_records, reports
 from server.services.changes import stamp
-from server.services.inspections import refresh_outcome
-from server.services.plans import today as beijing_today
 from server.services.summaries import refresh_points
-from tests.demo_cycles import after_the_demo, demo_cycle
-from tests.logins import web_login
-from tests.server.counties import LIQUAN, add_liquan
+from tests.server.counties import add_liquan
+from tests.server.report_helpers import TODAY, build, inspect_liquan, qian_cycle
 
-TODAY = beijing_today()  # the demo is dated from the day it is built
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils")
-
-
-def build(engine, settings, kind, fmt, *, cycle=None, area=None, lang="zh-CN"):
-    with session_scope(engine) as s:
-        a = reports.area_by_code(s, area) if area else None
-        req = reports.Request(kind, fmt, cycle, a, lang, TODAY, settings.data_path)
-        report = reports.build(s, req)
-        return report, render(report, fmt)  # a CSV's rows are read as they are written
-
-
-def qian_cycle(engine, role: str = "previous") -> int:
-    """The demo's cycle: last year's (complete) unless asked for the current one."""
-    with session_scope(engine) as s:
-        return demo_cycle(s, role).id
 
 
 def township_counts(engine, cycle_id):
@@ -305,7 +286,7 @@ def test_answers_csv_streams_the_same_bytes(engine, settings, demo, monkeypatch)
     bytes as the whole table written at once, and no row held. Qian's last-year cycle (many
     rows) and a city of two counties (a county column)."""
     liquan = add_liquan(engine)
-    _inspect_liquan(engine, liquan["points"][1], 900)
+    inspect_liquan(engine, liquan["points"][1], 900)
     monkeypatch.setattr(report_records, "CHUNK", 3)
     monkeypatch.setattr(csv_out, "PIECE", 200)
     for cycle, code, rows in ((qian_cycle(engine), None, 9), (None, "610400", 0)):
@@ -371,134 +352,6 @@ def test_ledger_refuses_a_spreadsheet(engine, settings, demo):
     with pytest.raises(BadRequest) as exc:
         build(engine, settings, "ledger", "xlsx", cycle=qian_cycle(engine))
     assert exc.value.code == "report_format"
-
-
-def _inspect_liquan(engine, point_code: str, volumes: int) -> None:
-    with session_scope(engine, write=True) as s:
-        point = s.exec(select(ServicePoint).where(ServicePoint.code == point_code)).one()
-        county = s.exec(select(Area).where(Area.code == LIQUAN)).one()
-        cycle = s.exec(select(Cycle).where(Cycle.county_id == county.id)).one()
-        key = "township_branch" if point.kind == "branch" else "village_point"
-        version = next(
-            v
-            for v in s.exec(select(TemplateVersion).order_by(TemplateVersion.version.desc()))
-            if v.content["key"] == key
-        )
-        user = s.exec(select(User).where(User.username == "lq_inspector")).one()
-        insp = Inspection(
-            id=f"lq-{point_code}",
-            point_id=point.id,
-            template_version_id=version.id,
-            cycle_id=cycle.id,
-            inspector_id=user.id,
-            status="submitted",
-            answers={"book_volumes": volumes, "reading_room": True},
-            submitted_at=after_the_demo(),
-        )
-        stamp(s, insp)
-        s.flush()
-        refresh_outcome(s, insp)
-        stamp(s, insp)
-        refresh_points(s, {point.id})
-
-
-def test_a_county_that_is_not_qian(engine, settings, demo):
-    liquan = add_liquan(engine)
-    _inspect_liquan(engine, liquan["points"][1], 900)
-    _report, data = build(engine, settings, "book-needs", "xlsx", cycle=liquan["cycle_id"])
-    wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["汇总", "城关镇", "史德镇"]
-    assert wb["汇总"]["A1"].value == "礼泉县图书配送需求表"
-    assert wb["汇总"]["A2"].value == "填报单位：礼泉县图书馆"
-    head = [c.value for c in wb["城关镇"][3]]
-    row = next(
-        r for r in wb["城关镇"].iter_rows(min_row=4, values_only=True) if r[1] == "东关村服务点"
-    )
-    assert row[head.index("图书缺额（册）")] == 600
-    text = " ".join(str(c.value) for row in wb.worksheets[0].iter_rows() for c in row)
-    assert "乾县" not in text
-
-
-def test_a_city_with_two_counties(engine, settings, demo):
-    add_liquan(engine)
-    _report, data = build(engine, settings, "readiness", "xlsx", area="610400")
-    wb = load_workbook(io.BytesIO(data))
-    ws = wb["汇总"]
-    head = [c.value for c in ws[3]]
-    assert head[1:3] == ["县（区）", "乡镇（街道）"]
-    counties = {r[1] for r in ws.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)}
-    assert counties == {"乾县", "礼泉县"}
-    # both counties have a 城关 township sheet, told apart by the county
-    assert "礼泉县城关镇" in wb.sheetnames and "乾县城关街道" in wb.sheetnames
-    total = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "合计")
-    with session_scope(engine) as s:
-        active = len(s.exec(select(ServicePoint.id).where(ServicePoint.active)).all())
-    assert total[head.index("服务点数")] == active
-
-
-def test_english_report(engine, settings, demo):
-    report, _ = build(engine, settings, "followups", "html", cycle=qian_cycle(engine), lang="en")
-    assert report.tables[0].title == "乾县: list of fixes"
-    assert report.labels.total == "Total"
-
-
-# -- the download routes
-
-
-def test_reports_page_needs_a_login(client, demo):
-    r = client.get("/reports", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    r = client.get("/reports/download?kind=readiness&format=csv", follow_redirects=False)
-    assert r.status_code == 303
-
-
-def test_reports_page_offers_every_kind(office, engine):
-    r = office.get("/reports")
-    assert r.status_code == 200
-    assert 'href="/reports"' in r.text  # in the nav
-    assert "kind=ledger&amp;format=pdf" in r.text
-    assert "kind=ledger&amp;format=xlsx" not in r.text
-    with session_scope(engine) as s:
-        assert demo_cycle(s, "current").name in r.text and demo_cycle(s, "previous").name in r.text
-
-
-def test_download_matches_the_cli_content(office, engine, settings):
-    cycle = qian_cycle(engine)
-    r = office.get(f"/reports/download?kind=readiness&format=xlsx&area=610424&cycle={cycle}")
-    assert r.status_code == 200
-    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
-    assert "attachment" in r.headers["content-disposition"]
-    web = load_workbook(io.BytesIO(r.content))
-    _, data = build(engine, settings, "readiness", "xlsx", cycle=cycle)
-    cli = load_workbook(io.BytesIO(data))
-    assert web.sheetnames == cli.sheetnames
-    strip = lambda ws: [r for r in ws.iter_rows(min_row=3, values_only=True)]  # noqa: E731
-    assert strip(web["汇总"]) == strip(cli["汇总"])
-
-
-def test_download_refuses_bad_input_without_a_trace(office, engine):
-    r = office.get("/reports/download?kind=nonsense&format=xlsx")
-    assert r.status_code == 400 and "Traceback" not in r.text
-    r = office.get("/reports/download?kind=readiness&format=xlsx&cycle=abc")
-    assert r.status_code == 400
-    r = office.get("/reports/download?kind=readiness&format=xlsx&cycle=99999")
-    assert r.status_code == 404
-
-
-def test_another_countys_supervisor_sees_only_their_county(client, engine, demo):
-    liquan = add_liquan(engine)
-    assert web_login(client, "lq_supervisor").status_code == 303
-    qian = qian_cycle(engine)
-    # Qian's cycle is refused, even when Qian is asked for (the area falls back to 礼泉县)
-    r = client.get(f"/reports/download?kind=readiness&format=csv&area=610424&cycle={qian}")
-    assert r.status_code == 404
-    r = client.get("/reports/download?kind=readiness&format=csv&area=610424")
-    assert r.status_code == 200
-    text = r.content.decode("utf-8-sig")
-    assert "城关镇" in text and "薛录镇" not in text
-    r = client.get(f"/reports?cycle={liquan['cycle_id']}")
-    with session_scope(engine) as s:
-        assert demo_cycle(s, "previous").name not in r.text
 
 
 def test_followups_list_shows_fixed_and_closed_as_the_lists_do(engine, settings, demo):
