@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.models._base import tz_column, utcnow
@@ -34,12 +34,15 @@ class Assignment(SQLModel, table=True):
         UniqueConstraint(
             "cycle_id", "point_id", "inspector_id", "start_date", name="uq_assignment_window"
         ),
+        # the pull's: an inspector's (or the scope's points') changes after a cursor (0013)
+        Index("ix_assignment_inspector_seq", "inspector_id", "seq"),
+        Index("ix_assignment_point_seq", "point_id", "seq"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
-    point_id: int = Field(foreign_key="service_point.id", index=True)
-    inspector_id: int = Field(foreign_key="user.id", index=True)
+    point_id: int = Field(foreign_key="service_point.id")
+    inspector_id: int = Field(foreign_key="user.id")
     start_date: date
     due_date: date
     note: str = Field(default="", max_length=255)

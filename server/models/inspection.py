@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from server.models._base import json_column, tz_column, utcnow
@@ -13,12 +13,29 @@ STATUSES = ("draft", "submitted")
 
 
 class Inspection(SQLModel, table=True):
+    # an inspector's changes after a cursor, in order: the pull reads them from this index
+    # alone, where the inspector's index made it read every inspection they ever made and
+    # sort them, on every sync (migration 0013)
+    # and the records still waiting for photos, oldest first (the sync's missing photos, a
+    # photo upload's waiting records): the few of them, not every inspection ever made
+    __table_args__ = (
+        Index("ix_inspection_inspector_seq", "inspector_id", "seq"),
+        Index(
+            "ix_inspection_waiting",
+            "inspector_id",
+            "created_at",
+            "id",
+            sqlite_where=text("evidence_complete IS 0"),
+            postgresql_where=text("evidence_complete IS false"),
+        ),
+    )
+
     # Made by the phone (UUID), so a record exists before the server has ever seen it.
     id: str = Field(primary_key=True, max_length=36)
     point_id: int = Field(foreign_key="service_point.id", index=True)
     template_version_id: int = Field(foreign_key="template_version.id", index=True)
     cycle_id: int | None = Field(default=None, foreign_key="cycle.id", index=True)
-    inspector_id: int = Field(foreign_key="user.id", index=True)
+    inspector_id: int = Field(foreign_key="user.id")
     device_id: str | None = Field(default=None, max_length=64)
     status: str = Field(default="draft", max_length=16, index=True)
     answers: dict = Field(default_factory=dict, sa_column=json_column(False))
@@ -49,11 +66,15 @@ class FollowUp(SQLModel, table=True):
     (`closed_user_id`, `evidence`, `note`; audited). "overdue" is never stored."""
 
     __tablename__ = "follow_up"
-    # a point's open follow-ups, read by the township and point pages (migration 0008)
-    __table_args__ = (Index("ix_follow_up_point_status", "point_id", "status"),)
+    # a point's open follow-ups, read by the township and point pages (migration 0008); the
+    # points' changes after a cursor, read by the pull (migration 0013, as the inspection's)
+    __table_args__ = (
+        Index("ix_follow_up_point_status", "point_id", "status"),
+        Index("ix_follow_up_point_seq", "point_id", "seq"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    point_id: int = Field(foreign_key="service_point.id", index=True)
+    point_id: int = Field(foreign_key="service_point.id")
     cycle_id: int | None = Field(default=None, foreign_key="cycle.id", index=True)
     item_key: str = Field(max_length=64)
     reason_code: str = Field(default="", max_length=64)

@@ -14,14 +14,18 @@ KINDS = ("branch", "village")
 
 class ServicePoint(SQLModel, table=True):
     __tablename__ = "service_point"
-    # active points per township, and the few closed ones, from the index (migration 0012)
-    __table_args__ = (Index("ix_service_point_active_township", "active", "township_id"),)
+    # active points per township, and the few closed ones, from the index (migration 0012);
+    # the townships' points changed after a cursor, for the pull (0013)
+    __table_args__ = (
+        Index("ix_service_point_active_township", "active", "township_id"),
+        Index("ix_service_point_township_seq", "township_id", "seq"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=32)
     name: str = Field(max_length=64)
     kind: str = Field(max_length=16)
-    township_id: int = Field(foreign_key="area.id", index=True)
+    township_id: int = Field(foreign_key="area.id")
     lat: float | None = None
     lon: float | None = None
     coords_approx: bool = False

@@ -287,7 +287,7 @@ def _mark_complete(engine: Engine, sha: str, size: int, mime: str) -> None:
     change number (`seq`, given out in commit order under the same lock)."""
     with session_scope(engine) as session:
         seen = session.exec(select(func.max(Inspection.seq))).one() or 0
-        waiting = set(session.exec(select(Inspection.id).where(_waiting_for(sha))).all())
+        waiting = set(session.exec(select(Inspection.id).where(waiting_for(sha))).all())
     with session_scope(engine, write=True) as session:
         lock_writers(session)
         row = session.get(Blob, sha) or Blob(sha256=sha)
@@ -298,7 +298,7 @@ def _mark_complete(engine: Engine, sha: str, size: int, mime: str) -> None:
         row.complete, row.completed_at = True, datetime.now(UTC)
         session.add(row)
         session.flush()
-        later = select(Inspection.id).where(Inspection.seq > seen, _waiting_for(sha))
+        later = select(Inspection.id).where(Inspection.seq > seen, waiting_for(sha))
         waiting.update(session.exec(later).all())
         for inspection_id in sorted(i for i in waiting if i is not None):
             insp = session.get(Inspection, inspection_id)
@@ -308,7 +308,7 @@ def _mark_complete(engine: Engine, sha: str, size: int, mime: str) -> None:
                 evidence_arrived(session, insp)
 
 
-def _waiting_for(sha: str):
+def waiting_for(sha: str):
     return and_(
         Inspection.evidence_complete.is_(False),  # type: ignore[attr-defined]
         cast(Inspection.photos, String).contains(sha),

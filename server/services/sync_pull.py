@@ -55,7 +55,7 @@ def committed_seq(session: Session) -> int:
     return int(session.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar_one())
 
 
-def _queries(scope: Scope):
+def scope_queries(scope: Scope):
     near = list(scope.subtree | scope.ancestors)
     points_in = select(ServicePoint.id).where(ServicePoint.township_id.in_(list(scope.subtree)))
     if scope.role == "inspector":
@@ -84,6 +84,22 @@ _UNSENT = {
 }
 
 
+def seq_queries(queries: dict, cursor: int, ceiling: int, page: int) -> dict[str, Any]:
+    """Per kind, the change numbers in (cursor, ceiling], at most page + 1 (and an
+    inspection's id and rev). Each reads an index of (scope column, seq) (migration 0013):
+    the rows past the cursor alone, however many the scope has had."""
+    out = {}
+    for kind, (model, where) in queries.items():
+        keys = (model.id, model.rev) if kind == "inspections" else ()
+        out[kind] = (
+            select(model.seq, *keys)
+            .where(model.seq > cursor, model.seq <= ceiling, where)
+            .order_by(model.seq)
+            .limit(page + 1)
+        )
+    return out
+
+
 def pull(
     session: Session, scope: Scope, cursor: int, page: int, skip: set[tuple[str, int]]
 ) -> tuple[dict[str, list[dict]], int, bool]:
@@ -91,19 +107,13 @@ def pull(
     (inspection id, rev) pairs this device just wrote unchanged, so they are not echoed
     (they still count towards the page, so the page ends where it would without them)."""
     ceiling = committed_seq(session)
-    queries = _queries(scope)
+    queries = scope_queries(scope)
     # First only the sequence numbers (cheap) to find where the page ends, then the rows of
     # the page: rows past the page, and inspections not echoed, are never loaded and decoded.
     found: list[tuple[int, str, tuple[str, int] | None]] = []
-    for kind, (model, where) in queries.items():
-        keys = (model.id, model.rev) if kind == "inspections" else ()
-        rows = session.execute(
-            select(model.seq, *keys)
-            .where(model.seq > cursor, model.seq <= ceiling, where)
-            .order_by(model.seq)
-            .limit(page + 1)
-        ).all()
-        found.extend((r[0], kind, tuple(r[1:]) if keys else None) for r in rows)  # type: ignore[misc]
+    for kind, stmt in seq_queries(queries, cursor, ceiling, page).items():
+        rows = session.execute(stmt).all()
+        found.extend((r[0], kind, tuple(r[1:]) or None) for r in rows)  # type: ignore[misc]
     found.sort(key=lambda f: f[0])
     more = len(found) > page
     taken = found[:page]

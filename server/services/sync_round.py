@@ -57,16 +57,7 @@ def missing_blobs(session: Session, user_id: int) -> list[str]:
     seen: set[str] = set()
     offset = 0
     while len(missing) < MAX_MISSING:
-        rows = session.exec(
-            select(Inspection.photos)
-            .where(
-                Inspection.inspector_id == user_id,
-                Inspection.evidence_complete.is_(False),  # type: ignore[attr-defined]
-            )
-            .order_by(Inspection.created_at, Inspection.id)
-            .offset(offset)
-            .limit(MISSING_PAGE)
-        ).all()
+        rows = session.exec(waiting_page(user_id, offset)).all()
         offset += len(rows)
         named = list(dict.fromkeys(p["sha256"] for photos in rows for p in (photos or [])))
         named = [s for s in named if s not in seen]
@@ -86,3 +77,18 @@ def missing_blobs(session: Session, user_id: int) -> list[str]:
             break
     # cut by age (a page's last records may overshoot the limit), then list by hash
     return sorted(missing[:MAX_MISSING])
+
+
+def waiting_page(user_id: int, offset: int):
+    """The photos of a page of this user's records still waiting for evidence, oldest
+    first: read from the index of waiting records (migration 0013), not every record."""
+    return (
+        select(Inspection.photos)
+        .where(
+            Inspection.inspector_id == user_id,
+            Inspection.evidence_complete.is_(False),  # type: ignore[attr-defined]
+        )
+        .order_by(Inspection.created_at, Inspection.id)
+        .offset(offset)
+        .limit(MISSING_PAGE)
+    )
