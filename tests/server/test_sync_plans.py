@@ -4,18 +4,21 @@ on SQLite's plans:
   of the cursor, for an inspector and a supervisor of the demo county, of a second county
   and of a city;
 - the missing photos are listed from the index of records still waiting for photos, in its
-  order, and a photo upload looks for the records it completes there too.
+  order; a photo upload looks there for the records it completes, and for whether the
+  sender's own records name it.
 Without those indexes each read every row the scope had and sorted it, on every sync and
 upload, however little had changed."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from server.db import session_scope
 from server.models import Inspection, User
 from server.services.blob_upload import waiting_for
+from server.services.photo_access import named_by_user
 from server.services.scope import scope_of
 from server.services.sync_pull import scope_queries, seq_queries
 from server.services.sync_round import waiting_page
@@ -68,3 +71,17 @@ def test_records_waiting_for_photos_are_read_from_their_own_index(engine, demo):
         assert "TEMP B-TREE" not in missing, missing
         upload = plan(s, select(Inspection.id).where(waiting_for("ab" * 32)))
         assert "USING INDEX ix_inspection_waiting" in upload, upload
+        statements: list[tuple[str, tuple]] = []
+
+        def grab(_conn, _cursor, statement, params, _context, _many) -> None:
+            statements.append((statement, params))
+
+        event.listen(engine, "before_cursor_execute", grab)
+        try:
+            named_by_user(s, user.id, "ab" * 32)  # no record names it: both reads run
+        finally:
+            event.remove(engine, "before_cursor_execute", grab)
+        raw = s.connection().connection.dbapi_connection
+        plans = [[r[3] for r in raw.execute("EXPLAIN QUERY PLAN " + q, p)] for q, p in statements]
+        assert len(plans) == 2, statements
+        assert "USING INDEX ix_inspection_waiting (inspector_id=?)" in plans[0][0], plans
