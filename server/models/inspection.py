@@ -13,11 +13,10 @@ STATUSES = ("draft", "submitted")
 
 
 class Inspection(SQLModel, table=True):
-    # an inspector's changes after a cursor, in order: the pull reads them from this index
-    # alone, where the inspector's index made it read every inspection they ever made and
-    # sort them, on every sync (migration 0013)
-    # and the records still waiting for photos, oldest first (the sync's missing photos, a
-    # photo upload's waiting records): the few of them, not every inspection ever made
+    # Migration 0013. An inspector's changes after a cursor, in order: the pull reads just
+    # those, where the inspector's index made it read and sort every inspection they ever
+    # made, on every sync. And the records still waiting for photos, oldest first (the sync
+    # answer's missing photos, an upload's records to complete): the few, not all.
     __table_args__ = (
         Index("ix_inspection_inspector_seq", "inspector_id", "seq"),
         Index(

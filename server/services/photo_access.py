@@ -28,8 +28,8 @@ def named_by_user(session: Session, user_id: int, sha: str) -> bool:
 
     Their records still waiting for photos are asked first, from their own index (migration
     0013): a photo the server does not hold yet is named only by waiting records, so an
-    upload reads those few, not every record the inspector ever made (39 ms per request on
-    20,000). Only a photo already held, or one no record names, costs the whole read."""
+    upload reads those few, not every record the inspector ever made (30-50 ms per request
+    on 20,000). Only a photo already held, or one no record names, costs the whole read."""
     mine = select(Inspection.id).where(Inspection.inspector_id == user_id, _naming(sha))
     # in the waiting index's order, which is what makes SQLite (without statistics) read that
     # index rather than the inspector's index of every record
