@@ -35,7 +35,9 @@ async def _may(request: Request, sha: str, send: bool) -> None:
             assert caller.user.id is not None
             if named_by_user(session, caller.user.id, sha):
                 return True
-            return not send and visible_in(session, scope_of(session, caller.user), sha)
+            if send:
+                return False
+            return visible_in(session, scope_of(session, caller.user), sha, own=False)
 
     if not await run_in_threadpool(run):
         if send:

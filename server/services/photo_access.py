@@ -23,6 +23,14 @@ def _naming(sha: str, column=Inspection.photos):
     return cast(column, String).contains(sha)
 
 
+def _own(user_id: int, sha: str):
+    return select(Inspection.id).where(Inspection.inspector_id == user_id, _naming(sha))
+
+
+def _found(session: Session, query) -> bool:
+    return session.exec(query.limit(1)).first() is not None
+
+
 def named_by_user(session: Session, user_id: int, sha: str) -> bool:
     """Does one of this user's inspections name the photo? (May they upload it.)
 
@@ -30,33 +38,27 @@ def named_by_user(session: Session, user_id: int, sha: str) -> bool:
     0013): a photo the server does not hold yet is named only by waiting records, so an
     upload reads those few, not every record the inspector ever made (30-50 ms per request
     on 20,000). Only a photo already held, or one no record names, costs the whole read."""
-    mine = select(Inspection.id).where(Inspection.inspector_id == user_id, _naming(sha))
+    table = Inspection.__table__  # type: ignore[attr-defined]
     # in the waiting index's order, which is what makes SQLite (without statistics) read that
     # index rather than the inspector's index of every record
-    table = Inspection.__table__  # type: ignore[attr-defined]
-    waiting = mine.where(table.c.evidence_complete.is_(False)).order_by(
-        table.c.created_at, table.c.id
+    waiting = (
+        _own(user_id, sha)
+        .where(table.c.evidence_complete.is_(False))
+        .order_by(table.c.created_at, table.c.id)
     )
-    return any(session.exec(q.limit(1)).first() is not None for q in (waiting, mine))
+    return _found(session, waiting) or _found(session, _own(user_id, sha))
 
 
-def visible_in(session: Session, scope: Scope, sha: str) -> bool:
+def visible_in(session: Session, scope: Scope, sha: str, own: bool = True) -> bool:
     """Does an inspection at a point in the scope's area (or the user's own), or a follow-up
-    there closed on photo evidence, name it?"""
-    own = named_by_user(session, scope.user_id, sha)
-    if own:
+    there closed on photo evidence, name it? (The photos pages show are held already, so the
+    waiting records are no shortcut here: one read of the user's own.) `own=False`: the
+    caller has asked `named_by_user` already."""
+    if own and _found(session, _own(scope.user_id, sha)):
         return True
     points = scope.point_ids()
-    found = session.exec(
-        select(Inspection.id)
-        .where(Inspection.point_id.in_(points), _naming(sha))  # type: ignore[attr-defined]
-        .limit(1)
-    ).first()
-    if found is not None:
-        return True
-    evidence = session.exec(
-        select(FollowUp.id)
-        .where(FollowUp.point_id.in_(points), _naming(sha, FollowUp.evidence))  # type: ignore[attr-defined]
-        .limit(1)
-    ).first()
-    return evidence is not None
+    at_points = Inspection.point_id.in_(points)  # type: ignore[attr-defined]
+    closed_on = FollowUp.point_id.in_(points)  # type: ignore[attr-defined]
+    return _found(session, select(Inspection.id).where(at_points, _naming(sha))) or _found(
+        session, select(FollowUp.id).where(closed_on, _naming(sha, FollowUp.evidence))
+    )
