@@ -31,21 +31,26 @@ def _found(session: Session, query) -> bool:
     return session.exec(query.limit(1)).first() is not None
 
 
+def waiting_records(user_id: int, column):
+    """`column` of this user's records still waiting for photos, oldest first: read from
+    their own index (migration 0013), not every record the user ever made. (The index's
+    order is also what makes SQLite, without statistics, take it over the user's index.)"""
+    table = Inspection.__table__  # type: ignore[attr-defined]
+    return (
+        select(column)
+        .where(table.c.inspector_id == user_id, table.c.evidence_complete.is_(False))
+        .order_by(table.c.created_at, table.c.id)
+    )
+
+
 def named_by_user(session: Session, user_id: int, sha: str) -> bool:
     """Does one of this user's inspections name the photo? (May they upload it.)
 
-    Their records still waiting for photos are asked first, from their own index (migration
-    0013): a photo the server does not hold yet is named only by waiting records, so an
-    upload reads those few, not every record the inspector ever made (30-50 ms per request
-    on 20,000). Only a photo already held, or one no record names, costs the whole read."""
-    table = Inspection.__table__  # type: ignore[attr-defined]
-    # in the waiting index's order, which is what makes SQLite (without statistics) read that
-    # index rather than the inspector's index of every record
-    waiting = (
-        _own(user_id, sha)
-        .where(table.c.evidence_complete.is_(False))
-        .order_by(table.c.created_at, table.c.id)
-    )
+    Their waiting records are asked first: a photo the server does not hold yet is named
+    only by waiting records, so an upload reads those few, not every record the inspector
+    ever made (30-50 ms per request on 20,000). Only a photo already held, or one no record
+    names, costs the whole read."""
+    waiting = waiting_records(user_id, Inspection.id).where(_naming(sha))
     return _found(session, waiting) or _found(session, _own(user_id, sha))
 
 

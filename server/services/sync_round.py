@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from server.db import chunked, session_scope
 from server.models import Blob, Inspection
 from server.services.devices import Caller
+from server.services.photo_access import waiting_records
 from server.services.scope import scope_of
 from server.services.sync_prepare import prepare
 from server.services.sync_pull import make_cursor, parse_cursor, pull
@@ -57,7 +58,8 @@ def missing_blobs(session: Session, user_id: int) -> list[str]:
     seen: set[str] = set()
     offset = 0
     while len(missing) < MAX_MISSING:
-        rows = session.exec(waiting_page(user_id, offset)).all()
+        page = waiting_records(user_id, Inspection.photos).offset(offset).limit(MISSING_PAGE)
+        rows = session.exec(page).all()
         offset += len(rows)
         named = list(dict.fromkeys(p["sha256"] for photos in rows for p in (photos or [])))
         named = [s for s in named if s not in seen]
@@ -77,18 +79,3 @@ def missing_blobs(session: Session, user_id: int) -> list[str]:
             break
     # cut by age (a page's last records may overshoot the limit), then list by hash
     return sorted(missing[:MAX_MISSING])
-
-
-def waiting_page(user_id: int, offset: int):
-    """The photos of a page of this user's records still waiting for evidence, oldest
-    first: read from the index of waiting records (migration 0013), not every record."""
-    return (
-        select(Inspection.photos)
-        .where(
-            Inspection.inspector_id == user_id,
-            Inspection.evidence_complete.is_(False),  # type: ignore[attr-defined]
-        )
-        .order_by(Inspection.created_at, Inspection.id)
-        .offset(offset)
-        .limit(MISSING_PAGE)
-    )

@@ -18,10 +18,9 @@ from sqlmodel import select
 from server.db import session_scope
 from server.models import Inspection, User
 from server.services.blob_upload import waiting_for
-from server.services.photo_access import named_by_user
+from server.services.photo_access import named_by_user, waiting_records
 from server.services.scope import scope_of
 from server.services.sync_pull import scope_queries, seq_queries
-from server.services.sync_round import waiting_page
 from tests.server.counties import add_liquan
 
 # the kinds whose rows grow with the work, and the index each must be read from
@@ -65,7 +64,7 @@ def test_each_kind_reads_only_past_the_cursor(engine, demo, username):
 def test_records_waiting_for_photos_are_read_from_their_own_index(engine, demo):
     with session_scope(engine) as s:
         user = s.exec(select(User).where(User.username == "inspector")).one()
-        missing = plan(s, waiting_page(user.id, 0))
+        missing = plan(s, waiting_records(user.id, Inspection.photos).limit(100))
         # the inspector's waiting records in the order asked: no sort of all their records
         assert "USING INDEX ix_inspection_waiting (inspector_id=?)" in missing, missing
         assert "TEMP B-TREE" not in missing, missing
