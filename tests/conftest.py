@@ -6,10 +6,12 @@ other's rows. Where it is absent the postgres half skips and says why.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,21 +42,31 @@ def _pg_admin_url() -> tuple[str | None, str]:
         return None, f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}: {exc}"
 
 
+@contextlib.contextmanager
+def _pg_database(kind: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database of this run (a copy of `template`, if given), dropped on
+    exit; yields its URL."""
+    name = f"xj_{os.getpid()}_{kind}{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_url():
     admin, why = _pg_admin_url()
     if admin is None:
         pytest.skip(why)
-    name = f"xj_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    eng = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    yield url
-    with eng.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    eng.dispose()
+    with _pg_database("") as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -121,17 +133,10 @@ def sqlite_demo(tmp_path_factory, sqlite_template) -> DemoCopy:
 
 @pytest.fixture(scope="session")
 def pg_demo(pg_url, tmp_path_factory):
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"xj_{os.getpid()}_demo_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = pg_url.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    data = tmp_path_factory.mktemp("pg-demo") / "data"
-    yield DemoCopy(url, data, _build_demo(url, data))
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with _pg_database("demo_") as url:
+        upgrade(url)
+        data = tmp_path_factory.mktemp("pg-demo") / "data"
+        yield DemoCopy(url, data, _build_demo(url, data))
 
 
 _DEMO_COPIES: dict[str, DemoCopy] = {}  # by the URL of a test's database that is a copy
@@ -162,18 +167,11 @@ def db_url(request, tmp_path, sqlite_template):
         yield url
         return
     copy = request.getfixturevalue("pg_demo")
-    name = f"xj_{os.getpid()}_t{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{copy.url.rsplit("/", 1)[1]}"'))
-    shutil.copytree(copy.data, tmp_path / "data")
-    url = url.rsplit("/", 1)[0] + "/" + name
-    _DEMO_COPIES[url] = copy
-    yield url
-    _DEMO_COPIES.pop(url, None)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with _pg_database("t", template=copy.url.rsplit("/", 1)[1]) as url:
+        shutil.copytree(copy.data, tmp_path / "data")
+        _DEMO_COPIES[url] = copy
+        yield url
+        _DEMO_COPIES.pop(url, None)
 
 
 @pytest.fixture
