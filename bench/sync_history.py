@@ -9,7 +9,10 @@ one session, service functions called directly):
 - the pull of a phone that is up to date (nothing after its cursor);
 - the missing photos the sync answer lists;
 - the photo upload's check that the sender's own records name the photo;
-- the upload's search for the records the photo may complete.
+- the upload's search for the records the photo may complete;
+- a sync batch's read of its points' latest inspections (here every point of the county,
+  a batch's worth), under the writer lock;
+- the pull's latest inspection of each point row (the same points).
 
 PostgreSQL's statistics are gathered first (autovacuum does so on a running server);
 SQLite's are not, as the server never runs ANALYZE: its plans are the ones a county gets.
@@ -32,11 +35,13 @@ from sync_common import PASSWORD, full_record, load_demo, new_database, settings
 
 from server.app import create_app
 from server.db import session_scope
-from server.models import Inspection, User
+from server.models import Inspection, ServicePoint, User
 from server.services.blob_upload import waiting_for
 from server.services.photo_access import named_by_user
 from server.services.scope import scope_of
-from server.services.sync_pull import committed_seq, pull
+from server.services.sync_cache import BatchCache
+from server.services.sync_prepare import Prepared
+from server.services.sync_pull import Serializer, committed_seq, pull
 from server.services.sync_round import missing_blobs
 
 
@@ -77,9 +82,18 @@ def run(kind: str, n: int) -> None:
         with engine.begin() as c:
             uid = c.exec_driver_sql("SELECT id FROM \"user\" WHERE username = 'inspector'").scalar()
             true = "1" if kind == "sqlite" else "true"
-            fixed = {"inspector_id": str(uid), "evidence_complete": true}
+            # the copies are earlier years' work: a day up to ten years back, as a county's
+            # history is (copies at the same moment would all tie for each point's latest)
+            back = (
+                "strftime('%Y-%m-%d %H:%M:%S', submitted_at, "
+                "'-' || (abs(random()) % 3650 + 1) || ' days') || '.000000'"
+                if kind == "sqlite"
+                else "submitted_at - (floor(random() * 3650) + 1) * interval '1 day'"
+            )
+            fixed = {"inspector_id": str(uid), "evidence_complete": true, "submitted_at": back}
             inspections = grow(c, "inspection", n, "id", fixed)
-            follow_ups = grow(c, "follow_up", n, None, {})
+            # closed, as earlier years' follow-ups are (a point has at most one open per item)
+            follow_ups = grow(c, "follow_up", n, None, {"status": "'closed'"})
             code = c.exec_driver_sql(
                 "SELECT code FROM service_point WHERE kind = 'village' ORDER BY id LIMIT 1"
             ).scalar()
@@ -107,12 +121,19 @@ def run(kind: str, n: int) -> None:
             user = s.exec(select(User).where(User.id == uid)).one()
             scope = scope_of(s, user)
             top = committed_seq(s)
+            points = set(s.exec(select(ServicePoint.id)).all())
             figures = {
                 "pull, nothing new": median_ms(lambda: pull(s, scope, top, 500, set())),
                 "missing photos": median_ms(lambda: missing_blobs(s, uid)),
                 "upload: own record names it": median_ms(lambda: named_by_user(s, uid, sha)),
                 "upload: records it may complete": median_ms(
                     lambda: s.exec(select(Inspection.id).where(waiting_for(sha))).all()
+                ),
+                "batch: points' latest": median_ms(
+                    lambda: BatchCache(s, scope, Prepared()).load_points(points)
+                ),
+                "pull: points' latest": median_ms(
+                    lambda: Serializer(s).last_inspections(list(points))
                 ),
             }
         engine.dispose()

@@ -17,8 +17,11 @@ class Inspection(SQLModel, table=True):
     # those, where the inspector's index made it read and sort every inspection they ever
     # made, on every sync. And the records still waiting for photos, oldest first (the sync
     # answer's missing photos, an upload's records to complete): the few, not all.
+    # Migration 0014: each point's latest submitted inspection, found without reading its
+    # others (services/latest.py).
     __table_args__ = (
         Index("ix_inspection_inspector_seq", "inspector_id", "seq"),
+        Index("ix_inspection_point_latest", "point_id", "status", "submitted_at"),
         Index(
             "ix_inspection_waiting",
             "inspector_id",
@@ -31,7 +34,7 @@ class Inspection(SQLModel, table=True):
 
     # Made by the phone (UUID), so a record exists before the server has ever seen it.
     id: str = Field(primary_key=True, max_length=36)
-    point_id: int = Field(foreign_key="service_point.id", index=True)
+    point_id: int = Field(foreign_key="service_point.id")
     template_version_id: int = Field(foreign_key="template_version.id", index=True)
     cycle_id: int | None = Field(default=None, foreign_key="cycle.id", index=True)
     inspector_id: int = Field(foreign_key="user.id")

@@ -1,5 +1,5 @@
 """What a sync batch reads, loaded once: stored acks, the records and the snapshots of their
-current revisions, the photos held, and per point its submitted inspections and open
+current revisions, the photos held, and per point its latest submitted inspection and open
 follow-ups.
 
 Why up front: a batch of 500 ops read row by row would make thousands of round trips while
@@ -11,8 +11,9 @@ its query runs, so a row that does not exist is looked up once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlmodel import Session, select
 from server.db import chunked
 from server.domain.followups import PENDING
 from server.models import Blob, FollowUp, Inspection, InspectionRevision, ServicePoint, SyncOp
+from server.services.latest import latest_submitted
 from server.services.scope import Scope
 from server.services.sync_checks import Checker, Resolved
 from server.services.sync_prepare import Prepared
@@ -33,21 +35,34 @@ FOLLOW = FollowUp.__table__
 
 
 class PointState:
-    """What the follow-up rule and the point's summary need of one point: when its submitted
-    inspections were submitted, its open follow-ups by item, and the row staged to give the
-    point a new change sequence number."""
+    """What the follow-up rule and the point's summary need of one point: its latest submitted
+    inspection, its open follow-ups by item, and the row staged to give the point a new change
+    sequence number.
 
-    __slots__ = ("_latest", "manager", "open", "row", "submitted")
+    Only the stored latest inspection is read up front (services/latest.py): an op that makes
+    its own inspection the latest needs nothing else. Only when the latest stops being it
+    (withdrawn, or moved back in time) are the point's other submitted inspections read, by
+    `more`, with the batch's own changes laid over them."""
 
-    def __init__(self, point_id: int) -> None:
-        self.submitted: dict[str, datetime] = {}  # read it here, change it with `submit`
+    __slots__ = ("_latest", "_more", "changed", "manager", "open", "row", "submitted")
+
+    def __init__(self, point_id: int, more: Callable[[], Iterable[tuple[str, datetime]]]) -> None:
+        self.submitted: dict[str, datetime] = {}  # as far as read; change it with `submit`
+        self.changed: dict[str, datetime | None] = {}  # by this batch (None: not submitted)
         self.open: dict[str, Any] = {}
         self.manager = ("", "")  # the point's manager: who a new follow-up names
         self.row = SimpleNamespace(id=point_id, seq=0)
         self._latest: tuple[datetime, str] | None = None  # known, else worked out on demand
+        self._more: Callable[[], Iterable[tuple[str, datetime]]] | None = more  # the rest
+
+    def stored(self, inspection_id: str, at: datetime) -> None:
+        """The database's latest submitted inspection of the point."""
+        self.submitted[inspection_id] = at
+        self._latest = (at, inspection_id)
 
     def submit(self, inspection_id: str, at: datetime | None) -> None:
         """The inspection is now submitted at `at` (None: it is not submitted)."""
+        self.changed[inspection_id] = at
         mine = None if at is None else (at, inspection_id)
         if at is None:
             self.submitted.pop(inspection_id, None)
@@ -64,6 +79,14 @@ class PointState:
     def latest(self) -> tuple[datetime, str] | None:
         """(submitted_at, id) of the point's latest submitted inspection. Kept as the batch
         goes, so asking for each op of a point is not a walk over all its inspections."""
+        if self._latest is None and self._more is not None:
+            self.submitted.update(self._more())
+            self._more = None
+            for iid, at in self.changed.items():
+                if at is None:
+                    self.submitted.pop(iid, None)
+                else:
+                    self.submitted[iid] = at
         if self._latest is None and self.submitted:
             self._latest = max((at, iid) for iid, at in self.submitted.items())
         return self._latest
@@ -167,16 +190,9 @@ class BatchCache:
         conn = self.session.connection()
         for part in chunked(todo):
             for pid in part:
-                self.points[pid] = PointState(pid)
-            rows = conn.execute(
-                select(INSP.c.point_id, INSP.c.id, INSP.c.submitted_at).where(
-                    INSP.c.point_id.in_(part),
-                    INSP.c.status == "submitted",
-                    INSP.c.submitted_at.is_not(None),
-                )
-            )
-            for pid, iid, at in rows:
-                self.points[pid].submit(iid, at)
+                self.points[pid] = PointState(pid, partial(self._submitted, pid))
+            for pid, iid, at in latest_submitted(conn, part):
+                self.points[pid].stored(iid, at)
             rows = conn.execute(
                 select(FOLLOW)
                 .where(FOLLOW.c.point_id.in_(part), FOLLOW.c.status.in_(sorted(PENDING)))
@@ -192,6 +208,16 @@ class BatchCache:
             )
             for pid, name, phone in rows:
                 self.points[pid].manager = (name or "", phone or "")
+
+    def _submitted(self, point_id: int) -> Iterator[tuple[str, datetime]]:
+        """Every submitted inspection of the point, as stored."""
+        yield from self.session.connection().execute(
+            select(INSP.c.id, INSP.c.submitted_at).where(
+                INSP.c.point_id == point_id,
+                INSP.c.status == "submitted",
+                INSP.c.submitted_at.is_not(None),
+            )
+        )
 
     def row(self, record_id: str) -> SimpleNamespace | None:
         if record_id not in self.rows:

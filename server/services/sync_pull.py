@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import func, text, tuple_
+from sqlalchemy import text, tuple_
 from sqlmodel import Session, or_, select
 
 from server.db import chunked
@@ -27,6 +27,7 @@ from server.models import (
     TemplateVersion,
     User,
 )
+from server.services.latest import latest_submitted
 from server.services.scope import Scope
 from sync.messages import CHANGE_KINDS
 
@@ -230,46 +231,34 @@ class Serializer:
         inspector), as phones see it: {"id", "submitted_at", "rating", "cycle_id",
         "inspector_id", "inspector", "evidence_complete"}. Points never inspected are
         absent."""
+        rows = list(
+            latest_submitted(
+                self.session.connection(),
+                point_ids,
+                INSP.c.rating,
+                INSP.c.cycle_id,
+                INSP.c.inspector_id,
+                INSP.c.evidence_complete,
+            )
+        )
+        names: dict[int, str] = {}
+        for part in chunked({r.inspector_id for r in rows}):
+            names.update(
+                self.session.execute(
+                    select(User.id, User.display_name).where(User.id.in_(part))  # type: ignore[attr-defined]
+                ).all()
+            )
         out: dict[int, dict] = {}
-        for part in chunked(set(point_ids)):
-            ranked = (
-                select(
-                    Inspection.point_id,
-                    Inspection.id,
-                    Inspection.submitted_at,
-                    Inspection.rating,
-                    Inspection.cycle_id,
-                    Inspection.inspector_id,
-                    Inspection.evidence_complete,
-                    func.row_number()
-                    .over(
-                        partition_by=Inspection.point_id,
-                        order_by=(Inspection.submitted_at.desc(), Inspection.id.desc()),
-                    )
-                    .label("n"),
-                )
-                .where(
-                    Inspection.point_id.in_(part),
-                    Inspection.status == "submitted",
-                    Inspection.submitted_at.is_not(None),
-                )
-                .subquery()
-            )
-            rows = self.session.exec(
-                select(ranked, User.display_name)
-                .join(User, User.id == ranked.c.inspector_id)
-                .where(ranked.c.n == 1)
-            )
-            for r in rows:
-                out[r.point_id] = {
-                    "id": r.id,
-                    "submitted_at": r.submitted_at.astimezone(UTC).isoformat(),
-                    "rating": r.rating,
-                    "cycle_id": r.cycle_id,
-                    "inspector_id": r.inspector_id,
-                    "inspector": r.display_name,
-                    "evidence_complete": r.evidence_complete,
-                }
+        for r in rows:
+            out[r.point_id] = {
+                "id": r.id,
+                "submitted_at": r.submitted_at.astimezone(UTC).isoformat(),
+                "rating": r.rating,
+                "cycle_id": r.cycle_id,
+                "inspector_id": r.inspector_id,
+                "inspector": names.get(r.inspector_id),
+                "evidence_complete": r.evidence_complete,
+            }
         return out
 
     def areas(self, a: Area) -> dict:

@@ -1,0 +1,113 @@
+"""Each point's latest submitted inspection, read through its index (services/latest.py), and
+a sync batch's view of it when the batch withdraws or moves back the latest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import select
+
+from server.db import session_scope
+from server.models import Inspection, User
+from server.services.latest import latest_submitted
+from server.services.scope import scope_of
+from server.services.sync_cache import BatchCache
+from server.services.sync_prepare import Prepared
+
+
+def _every_latest(session) -> dict[int, tuple]:
+    """The rule itself, over every submitted inspection: greatest (submitted_at, id)."""
+    best: dict[int, tuple] = {}
+    rows = session.exec(
+        select(Inspection.point_id, Inspection.submitted_at, Inspection.id).where(
+            Inspection.status == "submitted",
+            Inspection.submitted_at.is_not(None),  # type: ignore[union-attr]
+        )
+    )
+    for pid, at, iid in rows:
+        best[pid] = max(best.get(pid, (at, iid)), (at, iid))
+    return best
+
+
+def test_the_index_finds_what_reading_every_inspection_finds(engine, demo):
+    with session_scope(engine, write=True) as s:
+        # a tie: a second inspection submitted at the same moment as a point's latest
+        (at, iid), pid = max((v, k) for k, v in _every_latest(s).items())
+        twin = s.get(Inspection, iid)
+        copy = Inspection(
+            **{c: getattr(twin, c) for c in ("point_id", "template_version_id", "cycle_id")},
+            id="ffffffff-0000-4000-8000-000000000000",
+            inspector_id=twin.inspector_id,
+            status="submitted",
+            submitted_at=at,
+        )
+        s.add(copy)
+        s.flush()
+        want = _every_latest(s)
+        assert want[pid] == (at, copy.id)
+        got = {
+            r.point_id: (r.submitted_at, r.id, r.rating)
+            for r in latest_submitted(s.connection(), want, Inspection.__table__.c.rating)
+        }
+    assert {p: g[:2] for p, g in got.items()} == want
+    assert len(want) > 20  # the demo's points, most of them inspected
+
+
+def test_a_batch_that_withdraws_the_latest_finds_the_one_before(engine, demo):
+    with session_scope(engine) as s:
+        every = _every_latest(s)
+        # a point with at least three submitted inspections
+        counts: dict[int, list] = {}
+        for pid, at, iid in s.exec(
+            select(Inspection.point_id, Inspection.submitted_at, Inspection.id).where(
+                Inspection.status == "submitted"
+            )
+        ):
+            counts.setdefault(pid, []).append((at, iid))
+        pid = next(p for p, v in counts.items() if len(v) >= 3)
+        ranked = sorted(counts[pid], reverse=True)
+        assert ranked[0] == every[pid]
+        user = s.exec(select(User).where(User.username == "inspector")).one()
+        cache = BatchCache(s, scope_of(s, user), Prepared())
+        cache.load_points({pid})
+        state = cache.point(pid)
+        assert state.latest() == ranked[0]
+        assert len(state.submitted) == 1  # only the latest was read
+        state.submit(ranked[2][1], None)  # not the latest: nothing more to read
+        assert state.latest() == ranked[0] and len(state.submitted) == 1
+        state.submit(ranked[0][1], None)  # the latest withdrawn: the rest read, the batch's
+        assert state.latest() == ranked[1]  # own change (ranked[2] withdrawn) kept
+        assert ranked[2][1] not in state.submitted
+        back = ranked[1][0] - timedelta(days=400)
+        state.submit(ranked[1][1], back)  # moved back in time, behind the others
+        rest = [r for r in ranked[3:]] + [(back, ranked[1][1])]
+        assert state.latest() == max(rest)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's plans
+def test_no_point_has_its_other_inspections_read(engine, demo):
+    """Every statement seeks the point's index (or a primary key); none scans inspections."""
+    seen: list[tuple[str, tuple]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    with session_scope(engine) as s:
+        points = list(_every_latest(s))
+        conn = s.connection()
+        event.listen(conn, "before_cursor_execute", note)
+        rows = list(latest_submitted(conn, points))
+        event.remove(conn, "before_cursor_execute", note)
+        plans = [
+            [r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            for sql, params in seen
+        ]
+    assert len(rows) == len(points) and len(seen) == 2, seen
+    flat = [step for p in plans for step in p if "inspection" in step]
+    assert flat and all(
+        "ix_inspection_point_latest (point_id=? AND status=?" in step
+        or "sqlite_autoindex_inspection_1 (id=?)" in step
+        for step in flat
+    ), plans
