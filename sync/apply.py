@@ -103,7 +103,13 @@ def reject_failed(repo: Repo, op: Op | BadOp, ctx: Context, digest: str | None =
     return _reject(repo, op, rej, ctx, True, digest)
 
 
-def apply_op(repo: Repo, op: Op | BadOp, ctx: Context, digest: str | None = None) -> Ack:
+def apply_op(
+    repo: Repo,
+    op: Op | BadOp,
+    ctx: Context,
+    digest: str | None = None,
+    record: dict | None = None,
+) -> Ack:
     """Apply one op (or answer its replay). Never raises for a bad op: it is quarantined.
     ``digest``: the op's body hash, if the caller has it already (the server works it out
     before it takes the writer lock)."""
@@ -156,6 +162,7 @@ def apply_op(repo: Repo, op: Op | BadOp, ctx: Context, digest: str | None = None
         current.clocks if current else {},
         op.data,
         stamp,
+        record,
     )
     if result.rejection is not None:
         return _reject(repo, op, result.rejection, ctx, True, digest)

@@ -114,13 +114,17 @@ def merge(
     clocks: dict[str, str],
     client_data: dict,
     hlc: str,
+    client: dict | None = None,
 ) -> MergeResult:
     """Merge ``client_data`` (from an op stamped ``hlc``) into ``server``; see module docstring.
 
     ``base`` is None when the server no longer knows the op's base (or the op is a create of a
     record that already exists): then every differing field is a conflict, never an overwrite.
+    ``client``: normalize(client_data), where the caller has it already (the server works it
+    out before its writer lock, sync_prepare); never changed here.
     """
-    client = normalize(client_data)
+    if client is None:
+        client = normalize(client_data)
     if server is None:
         return _created(client, hlc)
     for key in IDENTITY_FIELDS:

@@ -98,7 +98,7 @@ class BatchRepo(BatchCache):
     ) -> None:
         rec = result.record
         pre = self.prepared.op(op.data)
-        if pre is not None and rec == pre.record:
+        if pre is not None and (rec is pre.record or rec == pre.record):
             rec = pre.record  # the same record, with its JSON text worked out already
         now = datetime.now(UTC)
         row = self.row(op.record_id)
@@ -237,7 +237,7 @@ class BatchRepo(BatchCache):
             if self.careful:
                 ack = self._apply_careful(op, ctx, digest)
             else:
-                ack = apply_op(self, op, ctx, digest)
+                ack = apply_op(self, op, ctx, digest, self._record(op))
             out.append((ack, self._same(op, ack)))
         self.flush(final=True)
         refresh_points(self.session, self.summary_points)
@@ -246,7 +246,7 @@ class BatchRepo(BatchCache):
     def _apply_careful(self, op: Op | BadOp, ctx: Context, digest: str) -> Ack:
         try:
             with self.session.begin_nested():
-                ack = apply_op(self, op, ctx, digest)
+                ack = apply_op(self, op, ctx, digest, self._record(op))
                 self.flush()
             return ack
         except TRANSIENT:
@@ -258,6 +258,11 @@ class BatchRepo(BatchCache):
             ack = reject_failed(self, op, ctx, digest)
             self.flush()
         return ack
+
+    def _record(self, op: Op | BadOp) -> dict | None:
+        """The op's record normalised before the lock (sync_prepare), if it was."""
+        pre = self.prepared.op(op.data) if isinstance(op, Op) else None
+        return None if pre is None else pre.record
 
     def _same(self, op: Op | BadOp, ack: Ack) -> bool:
         """Does the server now hold exactly the op's record (so the pull need not echo it)?"""
