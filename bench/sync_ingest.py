@@ -12,40 +12,47 @@ all three sides are timed the same way; the first sync round alone is printed as
 
 and how long each batch held the sync writer lock (one transaction per request), per op.
 
+Sync's side is a live server, `xunjian serve` on 127.0.0.1 in its own process
+(bench/ingest_server.py), sent one phone's batches one after another over HTTP; only the
+round trips are timed. Until 2026-12-01's sixth session the bench ran the app in the bench's
+own process through Starlette's TestClient, so the client's half of each request (building it,
+reading and un-gzipping the reply) ran on the server's interpreter and was charged to sync
+(docs/benchmarks.md, "Each point's latest inspection by its index, and ingest over real
+HTTP").
+
     .venv/bin/python bench/sync_ingest.py [--n 2000] [--db sqlite|postgres|both] [--repeat 1]
         [--profile N]
 
 With --repeat k each figure is the median of k runs, each on a new database. --profile N
-prints the N functions that took most of the time inside `apply_batch` (cProfile): what the
-writer lock is held for (it also slows that part down, so the rates of such a run are not
-figures).
+prints the N functions that took most of the time inside the server's `apply_batch`
+(cProfile): what the writer lock is held for (it also slows that part down, so the rates of
+such a run are not figures).
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
 import gzip
+import http.client
 import json
-import logging
 import os
 import pstats
 import random
 import statistics
+import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import delete, insert, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
-from starlette.testclient import TestClient
 from sync_common import PASSWORD, full_record, load_demo, new_database, settings_for
 
-import server.services.sync_round as sync_round
-from server.app import create_app
-from server.db import session_scope
+from server.db import make_engine, session_scope
 from server.models import (
     AreaItemSummary,
     AreaSummary,
@@ -60,21 +67,11 @@ from server.models import (
     TemplateVersion,
     User,
 )
+from tests.live import LiveServer, server_env
 
 ROUNDS = 3  # of each: sync, raw insert, fair baseline; the fastest is the figure
 WARM = 20  # inspections in the untimed first batch
-
-
-class LockTimes(logging.Handler):
-    """Collects the writer-lock hold time the server logs for every applied batch."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.ms: list[float] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if hasattr(record, "lock_ms"):
-            self.ms.append(record.lock_ms)
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def settle(engine) -> None:
@@ -88,94 +85,117 @@ def settle(engine) -> None:
         c.commit()
 
 
-def profiled(prof: cProfile.Profile):
-    """sync_round's apply_batch under `prof`: the locked section and its retry loop."""
-    real = sync_round.apply_batch
+class Server(LiveServer):
+    """`xunjian serve` through bench/ingest_server.py: the same server in its own process,
+    which also writes each batch's writer-lock time (and a profile) where the bench reads it."""
 
-    def apply_batch(*args, **kwargs):
-        prof.enable()
-        try:
-            return real(*args, **kwargs)
-        finally:
-            prof.disable()
+    def __init__(self, settings, folder: Path, profile: str | None) -> None:
+        env = server_env(settings.database_url, settings.data_dir, settings.secret_key)
+        env["XUNJIAN_SYNC_PAGE_SIZE"] = str(settings.sync_page_size)
+        super().__init__(env, folder / "server.log")
+        self.locks = folder / "locks.txt"
+        self.profile = profile
 
-    return real, apply_batch
+    def command(self) -> list[str]:
+        extra = ["--profile", self.profile] if self.profile else []
+        server = str(Path(__file__).with_name("ingest_server.py"))
+        locks = ["--lock-log", str(self.locks)]
+        return [sys.executable, server, "--port", str(self.port), *locks, *extra]
+
+    def lock_times(self) -> list[tuple[int, float]]:
+        """(ops, ms) of every batch the server applied."""
+        lines = self.locks.read_text().split("\n") if self.locks.exists() else []
+        return [(int(a), float(b)) for a, b in (line.split() for line in lines if line)]
 
 
-def run(kind: str, n: int, batch: int = 500, prof: cProfile.Profile | None = None) -> dict:
+def post(conn: http.client.HTTPConnection, path: str, body: bytes, headers: dict) -> bytes:
+    conn.request("POST", path, body, headers)
+    reply = conn.getresponse()
+    data = reply.read()
+    if reply.status != 200:
+        raise SystemExit(f"{path} answered {reply.status}: {data[:300]!r}")
+    return data
+
+
+def sync_rounds(settings, engine, records: list[dict], n: int, batch: int, profile: str | None):
+    """Sync's side: the records pushed through a live server as one phone does, batch after
+    batch; seconds per round, and (ops, lock ms) per batch."""
+    server = Server(settings, Path(tempfile.mkdtemp(prefix="xj-ingest-")), profile)
+    server.start(timeout=120)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+        login = {
+            "username": "inspector",
+            "password": PASSWORD,
+            "device_id": "d-bench",
+            "device_name": "bench",
+        }
+        token = json.loads(post(conn, "/api/auth/login", json.dumps(login).encode(), JSON_HEADERS))[
+            "token"
+        ]
+        headers = {
+            **JSON_HEADERS,
+            "Authorization": f"Bearer {token}",
+            "Content-Encoding": "gzip",
+            "Accept-Encoding": "gzip",
+        }
+        # Only the round trips are timed: building and gzipping a batch, and reading the
+        # reply, are the phone's work, not the server's ingest; the server is in its own
+        # process, so none of the phone's work runs on its interpreter either.
+        # A server that has been up has its statements compiled and its checklists read:
+        # one small batch first, untimed, so the figure is not the first request's.
+        # Sync is timed like the baselines: the fastest of ROUNDS rounds of n new
+        # inspections, each begun with the log written out. One pass alone against the
+        # fastest baseline round would charge sync every slow moment of a shared machine.
+        rounds = [0.0] * ROUNDS
+        cursor = None
+        chunks = [(-1, records[:WARM])]
+        for r in range(ROUNDS):
+            start = WARM + r * n
+            ends = range(start, start + n, batch)
+            chunks += [(r, records[i : min(i + batch, start + n)]) for i in ends]
+        for k, (round_no, chunk) in enumerate(chunks):
+            if round_no >= 0 and chunks[k - 1][0] != round_no:
+                settle(engine)
+            ops = [
+                {
+                    "op_id": str(uuid.uuid4()),
+                    "type": "inspection.put",
+                    "record_id": r["id"],
+                    "base_rev": 0,
+                    "hlc": f"{int(time.time() * 1000):016d}:0000:d-bench",
+                    "data": r,
+                }
+                for r in chunk
+            ]
+            # as the field app sends it: JSON.stringify keeps Chinese as UTF-8, not \u escapes
+            batch_json = {"protocol": 1, "device_id": "d-bench", "cursor": cursor, "ops": ops}
+            body = gzip.compress(json.dumps(batch_json, ensure_ascii=False).encode())
+            t0 = time.perf_counter()
+            data = post(conn, "/api/sync", body, headers)
+            if round_no >= 0:
+                rounds[round_no] += time.perf_counter() - t0
+            resp = json.loads(gzip.decompress(data))
+            assert all(a["status"] == "applied" for a in resp["acks"]), resp["acks"][:1]
+            cursor = resp["cursor"]
+        conn.close()
+    finally:
+        server.stop()
+    return rounds, server.lock_times()
+
+
+def run(kind: str, n: int, batch: int = 500, profile: str | None = None) -> dict:
     url, cleanup = new_database(kind)
-    real_apply = sync_round.apply_batch
-    if prof is not None:
-        real_apply, sync_round.apply_batch = profiled(prof)
-    locks = LockTimes()
-    logger = logging.getLogger("xunjian.sync")
-    logger.addHandler(locks)
-    logger.setLevel(logging.DEBUG)
     try:
         settings = settings_for(url, sync_page_size=batch)
-        app = create_app(settings)
-        engine = app.state.engine
+        engine = make_engine(url)
         load_demo(engine, settings)
         with session_scope(engine) as s:
             codes = s.exec(select(ServicePoint.code).where(ServicePoint.kind == "village")).all()
         rng = random.Random(1)
         total = WARM + ROUNDS * n
         records = [full_record(rng, codes[i % len(codes)], "d-bench") for i in range(total)]
-        with TestClient(app) as c:
-            token = c.post(
-                "/api/auth/login",
-                json={
-                    "username": "inspector",
-                    "password": PASSWORD,
-                    "device_id": "d-bench",
-                    "device_name": "bench",
-                },
-            ).json()["token"]
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Content-Encoding": "gzip",
-                "Accept-Encoding": "gzip",
-                "Content-Type": "application/json",
-            }
-            # Only the requests are timed: building and gzipping a batch is the phone's work,
-            # not the server's ingest (it took ~0.3 ms per op of this process's CPU).
-            # A server that has been up has its statements compiled and its checklists read:
-            # one small batch first, untimed, so the figure is not the first request's.
-            # Sync is timed like the baselines: the fastest of ROUNDS rounds of n new
-            # inspections, each begun with the log written out. One pass alone against the
-            # fastest baseline round would charge sync every slow moment of a shared machine.
-            rounds = [0.0] * ROUNDS
-            cursor = None
-            chunks = [(-1, records[:WARM])]
-            for r in range(ROUNDS):
-                start = WARM + r * n
-                ends = range(start, start + n, batch)
-                chunks += [(r, records[i : min(i + batch, start + n)]) for i in ends]
-            for k, (round_no, chunk) in enumerate(chunks):
-                if round_no >= 0 and chunks[k - 1][0] != round_no:
-                    settle(engine)
-                ops = [
-                    {
-                        "op_id": str(uuid.uuid4()),
-                        "type": "inspection.put",
-                        "record_id": r["id"],
-                        "base_rev": 0,
-                        "hlc": f"{int(time.time() * 1000):016d}:0000:d-bench",
-                        "data": r,
-                    }
-                    for r in chunk
-                ]
-                # as the field app sends it: JSON.stringify keeps Chinese as UTF-8, not \u escapes
-                batch_json = {"protocol": 1, "device_id": "d-bench", "cursor": cursor, "ops": ops}
-                body = gzip.compress(json.dumps(batch_json, ensure_ascii=False).encode())
-                t0 = time.perf_counter()
-                reply = c.post("/api/sync", content=body, headers=headers)
-                if round_no >= 0:
-                    rounds[round_no] += time.perf_counter() - t0
-                resp = reply.json()
-                assert all(a["status"] == "applied" for a in resp["acks"]), resp["acks"][:1]
-                cursor = resp["cursor"]
-
+        rounds, lock_ms = sync_rounds(settings, engine, records, n, batch, profile)
         with session_scope(engine) as s:
             user = s.exec(select(User).where(User.username == "inspector")).one()
             points = dict(s.exec(select(ServicePoint.code, ServicePoint.id)).all())
@@ -226,7 +246,7 @@ def run(kind: str, n: int, batch: int = 500, prof: cProfile.Profile | None = Non
             settle(engine)
             fair = min(fair, fair_round(engine, snap, batch))
         engine.dispose()
-        lock_per_op = [ms / batch for ms in locks.ms]
+        lock_per_op = [ms / ops for ops, ms in lock_ms]
         synced = min(rounds)
         return {
             "db": kind,
@@ -242,12 +262,10 @@ def run(kind: str, n: int, batch: int = 500, prof: cProfile.Profile | None = Non
             "fair_rows": {k: len(v) for k, v in snap.items()},
             "lock_ms_per_op": statistics.median(lock_per_op) if lock_per_op else float("nan"),
             # (nan when the server does not report it, as before batches had one transaction)
-            "lock_ms": statistics.median(locks.ms) if locks.ms else float("nan"),
-            "lock_ms_max": max(locks.ms, default=float("nan")),
+            "lock_ms": statistics.median(ms for _, ms in lock_ms) if lock_ms else float("nan"),
+            "lock_ms_max": max((ms for _, ms in lock_ms), default=float("nan")),
         }
     finally:
-        sync_round.apply_batch = real_apply
-        logger.removeHandler(locks)
         cleanup()
 
 
@@ -380,8 +398,8 @@ def main() -> None:
     args = ap.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     for kind in kinds:
-        prof = cProfile.Profile() if args.profile else None
-        runs = [run(kind, args.n, prof=prof) for _ in range(args.repeat)]
+        profile = f"{tempfile.mkdtemp(prefix='xj-ingest-')}/apply.prof" if args.profile else None
+        runs = [run(kind, args.n, profile=profile) for _ in range(args.repeat)]
         r = {
             k: statistics.median(x[k] for x in runs)
             for k in runs[0]
@@ -403,8 +421,8 @@ def main() -> None:
             f"sync / fair {r['sync_first_per_s'] / r['fair_per_s']:.3f}"
         )
         print(f"{'':9s} rows per fair round: {runs[0]['fair_rows']}")
-        if prof is not None:
-            stats = pstats.Stats(prof)
+        if profile is not None:
+            stats = pstats.Stats(profile)  # the last run's
             stats.sort_stats("cumulative").print_stats(args.profile)
             stats.sort_stats("tottime").print_stats(args.profile)
 
