@@ -27,7 +27,6 @@ import os
 import random
 import statistics
 import time
-import uuid
 
 from sqlmodel import select
 from starlette.testclient import TestClient
@@ -43,6 +42,7 @@ from server.services.sync_cache import BatchCache
 from server.services.sync_prepare import Prepared
 from server.services.sync_pull import Serializer, committed_seq, pull
 from server.services.sync_round import missing_blobs
+from tests.sync.factories import op
 
 
 def grow(conn, table: str, n: int, key: str | None, fixed: dict[str, str]) -> int:
@@ -103,15 +103,8 @@ def run(kind: str, n: int) -> None:
         with TestClient(app) as client:
             login = {"username": "inspector", "password": PASSWORD, "device_id": "d-hist"}
             token = client.post("/api/auth/login", json=login).json()["token"]
-            op = {
-                "op_id": str(uuid.uuid4()),
-                "type": "inspection.put",
-                "record_id": rec["id"],
-                "base_rev": 0,
-                "hlc": f"{int(time.time() * 1000):016d}:0000:d-hist",
-                "data": rec,
-            }
-            body = {"protocol": 1, "device_id": "d-hist", "cursor": None, "ops": [op]}
+            put = op(rec, hlc=f"{int(time.time() * 1000):016d}:0000:d-hist")
+            body = {"protocol": 1, "device_id": "d-hist", "cursor": None, "ops": [put]}
             reply = client.post(
                 "/api/sync", json=body, headers={"Authorization": f"Bearer {token}"}
             ).json()

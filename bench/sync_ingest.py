@@ -68,6 +68,7 @@ from server.models import (
     User,
 )
 from tests.live import LiveServer, server_env
+from tests.sync.factories import op
 
 ROUNDS = 3  # of each: sync, raw insert, fair baseline; the fastest is the figure
 WARM = 20  # inspections in the untimed first batch
@@ -157,17 +158,8 @@ def sync_rounds(settings, engine, records: list[dict], n: int, batch: int, profi
         for k, (round_no, chunk) in enumerate(chunks):
             if round_no >= 0 and chunks[k - 1][0] != round_no:
                 settle(engine)
-            ops = [
-                {
-                    "op_id": str(uuid.uuid4()),
-                    "type": "inspection.put",
-                    "record_id": r["id"],
-                    "base_rev": 0,
-                    "hlc": f"{int(time.time() * 1000):016d}:0000:d-bench",
-                    "data": r,
-                }
-                for r in chunk
-            ]
+            hlc = f"{int(time.time() * 1000):016d}:0000:d-bench"
+            ops = [op(r, hlc=hlc) for r in chunk]
             # as the field app sends it: JSON.stringify keeps Chinese as UTF-8, not \u escapes
             batch_json = {"protocol": 1, "device_id": "d-bench", "cursor": cursor, "ops": ops}
             body = gzip.compress(json.dumps(batch_json, ensure_ascii=False).encode())

@@ -111,8 +111,8 @@ def apply_op(
     record: dict | None = None,
 ) -> Ack:
     """Apply one op (or answer its replay). Never raises for a bad op: it is quarantined.
-    ``digest``: the op's body hash, if the caller has it already (the server works it out
-    before it takes the writer lock)."""
+    ``digest`` and ``record``: the op's body hash and its record normalised, if the caller
+    has them already (the server works them out before it takes the writer lock)."""
     digest = digest or op.body_hash()
     if isinstance(op, Op) and op.author is not None and op.author != ctx.user_id:
         # Another user's record under this token (a shared phone's buggy client): refused
