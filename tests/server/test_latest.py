@@ -3,18 +3,20 @@ a sync batch's view of it when the batch withdraws or moves back the latest."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
 from server.db import session_scope
-from server.models import Inspection, User
+from server.models import Inspection, ServicePoint, User
 from server.services.latest import latest_submitted
 from server.services.scope import scope_of
 from server.services.sync_cache import BatchCache
 from server.services.sync_prepare import Prepared
+from server.services.sync_pull import Serializer
+from tests.server.counties import add_liquan
 
 
 def _every_latest(session) -> dict[int, tuple]:
@@ -111,3 +113,35 @@ def test_no_point_has_its_other_inspections_read(engine, demo):
         or "sqlite_autoindex_inspection_1 (id=?)" in step
         for step in flat
     ), plans
+
+
+def test_a_second_countys_point_has_its_own_latest(engine, demo):
+    """礼泉县's point, beside the demo county's, on one server: its own latest, with its
+    inspector's name as the pull's point row carries it."""
+    add_liquan(engine)
+    with session_scope(engine, write=True) as s:
+        qian = _every_latest(s)
+        point = s.exec(select(ServicePoint).where(ServicePoint.code == "610425100201")).one()
+        user = s.exec(select(User).where(User.username == "lq_inspector")).one()
+        version = s.get(Inspection, next(iter(qian.values()))[1]).template_version_id
+        at = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+        made = [
+            Inspection(
+                id=f"00000000-0000-4000-8000-00000000000{n}",
+                point_id=point.id,
+                template_version_id=version,
+                inspector_id=user.id,
+                status="submitted",
+                submitted_at=at + timedelta(hours=n),
+            )
+            for n in (1, 2)
+        ]
+        s.add_all(made)
+        s.flush()
+        got = {
+            r.point_id: (r.submitted_at, r.id)
+            for r in latest_submitted(s.connection(), [point.id, *qian])
+        }
+        row = Serializer(s).last_inspections([point.id])[point.id]
+    assert got == {**qian, point.id: (made[1].submitted_at, made[1].id)}
+    assert (row["id"], row["inspector"]) == (made[1].id, user.display_name)
