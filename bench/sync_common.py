@@ -31,8 +31,11 @@ def fake_photos(rng: random.Random, n: int = 3) -> dict[str, list[str]]:
     return {k: [hashlib.sha256(rng.randbytes(16)).hexdigest() for _ in range(n)] for k in kinds}
 
 
-def full_record(rng: random.Random, point_code: str, device: str) -> dict:
-    """An inspection answering the whole default village checklist, as a phone sends it."""
+def full_record(
+    rng: random.Random, point_code: str, device: str, cycle_id: int | None = None
+) -> dict:
+    """An inspection answering the whole default village checklist, as a phone sends it (the
+    field app names the cycle it was made in: `cycle_id`)."""
     content = load_builtin_templates()["village_point"]
     answers, photos = answers_for(content, rng.random(), rng, fake_photos(rng))
     now = datetime.now(UTC).isoformat()
@@ -41,7 +44,7 @@ def full_record(rng: random.Random, point_code: str, device: str) -> dict:
         "point_code": point_code,
         "template_key": "village_point",
         "template_version": 1,
-        "cycle_id": None,
+        "cycle_id": cycle_id,
         "status": "submitted",
         "answers": answers,
         "photos": [
