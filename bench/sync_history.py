@@ -12,7 +12,9 @@ one session, service functions called directly):
 - the upload's search for the records the photo may complete;
 - a sync batch's read of its points' latest inspections (here every point of the county,
   a batch's worth), under the writer lock;
-- the pull's latest inspection of each point row (the same points).
+- the pull's latest inspection of each point row (the same points);
+- the summaries' latest inspection of each point in each cycle (the same points), which
+  every writer that changes what a point counts for reads under the writer lock.
 
 PostgreSQL's statistics are gathered first (autovacuum does so on a running server);
 SQLite's are not, as the server never runs ANALYZE: its plans are the ones a county gets.
@@ -35,6 +37,7 @@ from sync_common import PASSWORD, full_record, load_demo, new_database, settings
 from server.app import create_app
 from server.db import session_scope
 from server.models import Inspection, ServicePoint, User
+from server.services import summaries
 from server.services.blob_upload import waiting_for
 from server.services.photo_access import named_by_user
 from server.services.scope import scope_of
@@ -127,6 +130,9 @@ def run(kind: str, n: int) -> None:
                 ),
                 "pull: points' latest": median_ms(
                     lambda: Serializer(s).last_inspections(list(points))
+                ),
+                "summaries: each cycle's latest": median_ms(
+                    lambda: summaries._latest(s.connection(), points)
                 ),
             }
         engine.dispose()

@@ -18,10 +18,11 @@ class Inspection(SQLModel, table=True):
     # made, on every sync. And the records still waiting for photos, oldest first (the sync
     # answer's missing photos, an upload's records to complete): the few, not all.
     # Migration 0014: each point's latest submitted inspection, found without reading its
-    # others (services/latest.py).
+    # others (services/latest.py); 0015: with the cycle after it, each cycle's latest time
+    # from the index alone (services/summaries.py).
     __table_args__ = (
         Index("ix_inspection_inspector_seq", "inspector_id", "seq"),
-        Index("ix_inspection_point_latest", "point_id", "status", "submitted_at"),
+        Index("ix_inspection_point_latest", "point_id", "status", "submitted_at", "cycle_id"),
         Index(
             "ix_inspection_waiting",
             "inspector_id",

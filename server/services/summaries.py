@@ -51,6 +51,7 @@ AIS = AreaItemSummary.__table__
 AFS = AreaFollowUpSummary.__table__
 INSP = Inspection.__table__
 _template_keys: dict[int, str] = {}
+TIMES_AT_ONCE = 100  # (point, cycle, latest time) triples per read of their rows (_latest)
 
 
 def refresh_points(session: Session, point_ids: Iterable[int]) -> None:
@@ -156,22 +157,43 @@ def _points(conn: Connection, ids: set[int]) -> dict[int, SimpleNamespace]:
 
 def _latest(conn: Connection, ids: set[int]) -> dict[tuple[int, int], tuple[str, int]]:
     """(point, cycle) -> (id, seq) of its latest submitted inspection (by submitted_at, then
-    id: the rule of `rollup.rollup_cycle`)."""
-    best: dict[tuple[int, int], tuple[Any, str, int]] = {}
+    id: the rule of `rollup.rollup_cycle`). Each cycle's latest time comes from the index
+    `inspection (point_id, status, submitted_at, cycle_id)` alone (migration 0015), then
+    only the rows at those times are read, so the cost does not grow with the points'
+    history; a tie is decided by id here, in Python, the same way on both databases."""
+    times: list[tuple[int, int, Any]] = []
     for part in chunked(ids):
-        q = select(
-            INSP.c.point_id, INSP.c.cycle_id, INSP.c.submitted_at, INSP.c.id, INSP.c.seq
-        ).where(
-            INSP.c.point_id.in_(part),
-            INSP.c.status == "submitted",
-            INSP.c.submitted_at.is_not(None),
-            INSP.c.cycle_id.is_not(None),
+        q = (
+            select(INSP.c.point_id, INSP.c.cycle_id, func.max(INSP.c.submitted_at))
+            .where(
+                INSP.c.point_id.in_(part),
+                INSP.c.status == "submitted",
+                INSP.c.submitted_at.is_not(None),
+                INSP.c.cycle_id.is_not(None),
+            )
+            .group_by(INSP.c.point_id, INSP.c.cycle_id)
         )
-        for pid, cid, at, iid, seq in conn.execute(q):
+        times.extend(tuple(r) for r in conn.execute(q))
+    best: dict[tuple[int, int], tuple[str, int]] = {}
+    times.sort()
+    for start in range(0, len(times), TIMES_AT_ONCE):
+        part = times[start : start + TIMES_AT_ONCE]
+        # points IN (...) AND times IN (...): an index seek per pair of them, so few at a
+        # time (a row-value IN made SQLite scan the table); rows of pairs not asked for are
+        # left below
+        q = select(
+            INSP.c.point_id, INSP.c.submitted_at, INSP.c.cycle_id, INSP.c.id, INSP.c.seq
+        ).where(
+            INSP.c.point_id.in_(sorted({pid for pid, _, _ in part})),
+            INSP.c.status == "submitted",
+            INSP.c.submitted_at.in_(sorted({t for _, _, t in part})),
+        )
+        wanted = set(part)  # a row at a wanted time may be another (point, cycle)'s
+        for pid, at, cid, iid, seq in conn.execute(q):
             key = (pid, cid)
-            if key not in best or (at, iid) > best[key][:2]:
-                best[key] = (at, iid, seq)
-    return {k: (iid, seq) for k, (_, iid, seq) in best.items()}
+            if (pid, cid, at) in wanted and (key not in best or iid > best[key][0]):
+                best[key] = (iid, seq)
+    return best
 
 
 def _follow_ups(conn: Connection, ids: set[int]) -> dict[tuple[int, int], dict[str, int]]:

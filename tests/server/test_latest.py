@@ -1,5 +1,6 @@
 """Each point's latest submitted inspection, read through its index (services/latest.py), and
-a sync batch's view of it when the batch withdraws or moves back the latest."""
+a sync batch's view of it when the batch withdraws or moves back the latest, and each point's
+latest in each cycle, which the summaries keep (services/summaries.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlmodel import select
 
 from server.db import session_scope
 from server.models import Inspection, ServicePoint, User
+from server.services import summaries
 from server.services.latest import latest_submitted
 from server.services.scope import scope_of
 from server.services.sync_cache import BatchCache
@@ -145,3 +147,92 @@ def test_a_second_countys_point_has_its_own_latest(engine, demo):
         row = Serializer(s).last_inspections([point.id])[point.id]
     assert got == {**qian, point.id: (made[1].submitted_at, made[1].id)}
     assert (row["id"], row["inspector"]) == (made[1].id, user.display_name)
+
+
+def _every_cycles_latest(session) -> dict[tuple[int, int], tuple[str, int]]:
+    """The summaries' rule over every submitted inspection: per (point, cycle), the greatest
+    (submitted_at, id), as (id, seq)."""
+    best: dict[tuple[int, int], tuple] = {}
+    rows = session.exec(
+        select(
+            Inspection.point_id,
+            Inspection.cycle_id,
+            Inspection.submitted_at,
+            Inspection.id,
+            Inspection.seq,
+        ).where(
+            Inspection.status == "submitted",
+            Inspection.submitted_at.is_not(None),  # type: ignore[union-attr]
+            Inspection.cycle_id.is_not(None),  # type: ignore[union-attr]
+        )
+    )
+    for pid, cid, at, iid, seq in rows:
+        best[(pid, cid)] = max(best.get((pid, cid), (at, iid, seq)), (at, iid, seq))
+    return {k: (iid, seq) for k, (_, iid, seq) in best.items()}
+
+
+def test_each_cycles_latest_is_what_reading_every_inspection_finds(engine, demo):
+    """The summaries' (point, cycle) latest, from the index's times: a tie in a cycle goes to
+    the greater id, and a row of another cycle at a cycle's latest time does not take it;
+    with a second county's point on the same server."""
+    add_liquan(engine)
+    with session_scope(engine, write=True) as s:
+        want = _every_cycles_latest(s)
+        (pid, cid), (iid, _) = max(want.items(), key=lambda kv: kv[1][0])
+        twin = s.get(Inspection, iid)
+        other = next(c for p, c in want if c != cid)
+        at = twin.submitted_at
+        lq = s.exec(select(ServicePoint).where(ServicePoint.code == "610425100201")).one()
+
+        def made(n: int, point: int, cycle: int, when: datetime) -> Inspection:
+            return Inspection(
+                id=f"ffffffff-0000-4000-8000-00000000000{n}",
+                point_id=point,
+                template_version_id=twin.template_version_id,
+                inspector_id=twin.inspector_id,
+                cycle_id=cycle,
+                status="submitted",
+                submitted_at=when,
+                seq=900 + n,
+            )
+
+        s.add_all(
+            [
+                made(1, pid, cid, at),  # a tie with the cycle's latest: the greater id wins
+                made(2, pid, other, at + timedelta(days=1)),  # the other cycle's, later
+                made(3, lq.id, other, at),  # the same moment at another county's point
+                made(4, lq.id, cid, at - timedelta(days=1)),
+            ]
+        )
+        s.flush()
+        want = _every_cycles_latest(s)
+        got = summaries._latest(s.connection(), {p for p, _ in want})
+    assert got == want
+    assert want[(pid, cid)][0] == "ffffffff-0000-4000-8000-000000000001"
+    assert want[(lq.id, cid)][0] == "ffffffff-0000-4000-8000-000000000004"
+    assert len(want) > 40  # the demo's points in both its cycles
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's plans
+def test_each_cycles_latest_reads_the_index_not_the_table(engine, demo):
+    """The cycles' latest times come from the index alone; the rows at those times by its
+    seeks; no statement scans inspections."""
+    seen: list[tuple[str, tuple]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    with session_scope(engine) as s:
+        points = {p for p, _ in _every_cycles_latest(s)}
+        conn = s.connection()
+        event.listen(conn, "before_cursor_execute", note)
+        found = summaries._latest(conn, points)
+        event.remove(conn, "before_cursor_execute", note)
+        plans = [
+            [r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            for sql, params in seen
+        ]
+    assert len(found) > 40 and len(seen) == 2, seen
+    assert any("COVERING INDEX ix_inspection_point_latest" in step for step in plans[0]), plans
+    flat = [step for p in plans for step in p if "inspection" in step]
+    assert all("ix_inspection_point_latest (point_id=? AND status=?" in s for s in flat), plans
