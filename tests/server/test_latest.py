@@ -199,7 +199,8 @@ def test_each_cycles_latest_is_what_reading_every_inspection_finds(engine, demo)
         s.add_all(
             [
                 made(1, pid, cid, at),  # a tie with the cycle's latest: the greater id wins
-                made(2, pid, other, at + timedelta(days=1)),  # the other cycle's, later
+                made(2, pid, other, at + timedelta(days=999)),  # the other cycle's latest...
+                made(5, pid, other, at),  # ...not this one, at the first cycle's latest time
                 made(3, lq.id, other, at),  # the same moment at another county's point
                 made(4, lq.id, cid, at - timedelta(days=1)),
             ]
@@ -209,6 +210,7 @@ def test_each_cycles_latest_is_what_reading_every_inspection_finds(engine, demo)
         got = summaries._latest(s.connection(), {p for p, _ in want})
     assert got == want
     assert want[(pid, cid)][0] == "ffffffff-0000-4000-8000-000000000001"
+    assert want[(pid, other)][0] == "ffffffff-0000-4000-8000-000000000002"
     assert want[(lq.id, cid)][0] == "ffffffff-0000-4000-8000-000000000004"
     assert len(want) > 40  # the demo's points in both its cycles
 
