@@ -6,7 +6,8 @@ lock, per cycle. Finding each (point, cycle)'s latest submitted inspection read 
 submitted inspection of the point into Python, so a sync batch's refresh grew with the
 points' history. With `cycle_id` after `submitted_at` in the index (its order, which
 services/latest.py reads, is unchanged), the database finds each cycle's latest time from
-the index alone, and only the rows at those times are read.
+the index alone (it still walks the points' entries), and only the rows at those times
+are read.
 
 Revision ID: 0015_point_cycle_latest
 Revises: 0014_point_latest

@@ -160,8 +160,9 @@ def _latest(conn: Connection, ids: set[int]) -> dict[tuple[int, int], tuple[str,
     """(point, cycle) -> (id, seq) of its latest submitted inspection (by submitted_at, then
     id: the rule of `rollup.rollup_cycle`). Each cycle's latest time comes from the index
     `inspection (point_id, status, submitted_at, cycle_id)` alone (migration 0015), then
-    only the rows at those times are read, so the cost does not grow with the points'
-    history; a tie is decided by id here, in Python, the same way on both databases."""
+    only the rows at those times are read: the points' history costs index entries walked
+    by the database, not rows read into Python. A tie is decided by id here, in Python, the
+    same way on both databases."""
     times: list[tuple[int, int, Any]] = []
     for part in chunked(ids):
         q = (
