@@ -55,16 +55,12 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, delete, insert, tuple_, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 from sync_common import PASSWORD, full_record, load_demo, new_database, settings_for
 
 from server.db import make_engine, session_scope
 from server.domain.followups import CLOSED
 from server.models import (
-    AreaFollowUpSummary,
-    AreaItemSummary,
-    AreaSummary,
     ChangeCounter,
     ChecklistTemplate,
     Cycle,
@@ -77,6 +73,7 @@ from server.models import (
     TemplateVersion,
     User,
 )
+from server.services.summaries import AFS, AIS, AS, _upsert_adding
 from tests.live import LiveServer, server_env
 from tests.sync.factories import op
 
@@ -290,7 +287,7 @@ def snapshot(engine, ids: set[str]) -> dict[str, list[dict]]:
     """Every row sync wrote for the inspections `ids`, per table, in the order it wrote the
     inspections, and the summary rows it keeps for their points and areas."""
     ins, rev, ops = Inspection.__table__, InspectionRevision.__table__, SyncOp.__table__
-    fu, ps, AFS = FollowUp.__table__, PointSummary.__table__, AreaFollowUpSummary.__table__
+    fu, ps = FollowUp.__table__, PointSummary.__table__
     with engine.connect() as c:
         inspections = [
             dict(r._mapping)
@@ -312,22 +309,10 @@ def snapshot(engine, ids: set[str]) -> dict[str, list[dict]]:
             "op": [r for r in rows(ops, ops.c.device_id == "d-bench") if r["record_id"] in ids],
             "follow_up": [r for r in rows(fu, fu.c.id > 0) if r["opened_by"] in ids],
             "point_summary": [r for r in rows(ps, ps.c.point_id > 0) if r["point_id"] in points],
-            "area_summary": rows(AreaSummary.__table__, AreaSummary.__table__.c.area_id > 0),
-            "area_item": rows(AreaItemSummary.__table__, AreaItemSummary.__table__.c.area_id > 0),
+            "area_summary": rows(AS, AS.c.area_id > 0),
+            "area_item": rows(AIS, AIS.c.area_id > 0),
             "area_follow_up": rows(AFS, AFS.c.area_id > 0),
         }
-
-
-def _upsert_adding(conn, table, keys: list[str], rows: list[dict]) -> None:
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    values = [k for k in rows[0] if k not in keys]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={k: table.c[k] + stmt.excluded[k] for k in values}
-    )
-    conn.execute(stmt, rows)
 
 
 def fair_round(engine, snap: dict[str, list[dict]], batch: int) -> float:
@@ -353,7 +338,6 @@ def fair_round(engine, snap: dict[str, list[dict]], batch: int) -> float:
     # replaced by a copy naming the chunk's last inspection there
     summary_of = {(r["point_id"], r["cycle_id"]): r for r in snap["point_summary"]}
     ps, sp = PointSummary.__table__, ServicePoint.__table__
-    AFS = AreaFollowUpSummary.__table__
     t0 = time.perf_counter()
     for start in range(0, len(snap["inspection"]), batch):
         chunk = snap["inspection"][start : start + batch]
@@ -409,10 +393,10 @@ def fair_round(engine, snap: dict[str, list[dict]], batch: int) -> float:
                 update(sp).where(sp.c.id == bindparam("b_id")).values(seq=bindparam("b_seq")),
                 [{"b_id": p, "b_seq": start + k} for k, p in enumerate(touched)],
             )
-            _upsert_adding(conn, AreaSummary.__table__, ["cycle_id", "area_id"], zero_areas)
+            _upsert_adding(conn, AS, ["cycle_id", "area_id"], zero_areas)
             _upsert_adding(
                 conn,
-                AreaItemSummary.__table__,
+                AIS,
                 ["cycle_id", "area_id", "template_key", "item_key"],
                 zero_items,
             )
