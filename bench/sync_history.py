@@ -14,7 +14,8 @@ one session, service functions called directly):
   a batch's worth), under the writer lock;
 - the pull's latest inspection of each point row (the same points);
 - the summaries' latest inspection of each point in each cycle (the same points), which
-  every writer that changes what a point counts for reads under the writer lock.
+  every writer that changes what a point counts for reads under the writer lock;
+- the summaries' count of the same points' follow-ups not yet closed (read there too).
 
 PostgreSQL's statistics are gathered first (autovacuum does so on a running server);
 SQLite's are not, as the server never runs ANALYZE: its plans are the ones a county gets.
@@ -48,8 +49,12 @@ from server.services.sync_round import missing_blobs
 from tests.sync.factories import op
 
 
-def grow(conn, table: str, n: int, key: str | None, fixed: dict[str, str]) -> int:
-    """Copy `table`'s rows into itself until it holds n (new `key`s; `fixed` columns set)."""
+def grow(
+    conn, table: str, n: int, key: str | None, fixed: dict[str, str], shuffle: bool = False
+) -> int:
+    """Copy `table`'s rows into itself until it holds n (new `key`s; `fixed` columns set).
+    `shuffle`: in random order, so a point's rows lie scattered over the table's pages, as
+    rows written day by day across a county's points do."""
     cols = [c["name"] for c in conn.dialect.get_columns(conn, table)]
     cols = [c for c in cols if not (key is None and c == "id")]
     new_id = (
@@ -60,7 +65,8 @@ def grow(conn, table: str, n: int, key: str | None, fixed: dict[str, str]) -> in
     have = conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
     while 0 < have < n:
         conn.exec_driver_sql(
-            f"INSERT INTO {table} ({names}) SELECT {sel} FROM {table} LIMIT {min(have, n - have)}"
+            f"INSERT INTO {table} ({names}) SELECT {sel} FROM {table}"
+            f"{' ORDER BY random()' if shuffle else ''} LIMIT {min(have, n - have)}"
         )
         have = conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
     return have
@@ -96,7 +102,7 @@ def run(kind: str, n: int) -> None:
             fixed = {"inspector_id": str(uid), "evidence_complete": true, "submitted_at": back}
             inspections = grow(c, "inspection", n, "id", fixed)
             # closed, as earlier years' follow-ups are (a point has at most one open per item)
-            follow_ups = grow(c, "follow_up", n, None, {"status": "'closed'"})
+            follow_ups = grow(c, "follow_up", n, None, {"status": "'closed'"}, shuffle=True)
             code = c.exec_driver_sql(
                 "SELECT code FROM service_point WHERE kind = 'village' ORDER BY id LIMIT 1"
             ).scalar()
@@ -133,6 +139,9 @@ def run(kind: str, n: int) -> None:
                 ),
                 "summaries: each cycle's latest": median_ms(
                     lambda: summaries._latest(s.connection(), points)
+                ),
+                "summaries: open follow-ups": median_ms(
+                    lambda: summaries._follow_ups(s.connection(), points)
                 ),
             }
         engine.dispose()

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from server.db import chunked
-from server.domain.followups import CLOSED
+from server.domain.followups import PENDING
 from server.domain.summary import Tally, point_facts
 from server.models import (
     Area,
@@ -199,13 +199,20 @@ def _latest(conn: Connection, ids: set[int]) -> dict[tuple[int, int], tuple[str,
 
 
 def _follow_ups(conn: Connection, ids: set[int]) -> dict[tuple[int, int], dict[str, int]]:
-    """(point, cycle) -> {"due|status": count} of the points' follow-ups not yet closed."""
+    """(point, cycle) -> {"due|status": count} of the points' follow-ups not yet closed.
+    Asked as `status IN (open, fixed)`, two seeks per point in the index of (point, status):
+    `status != closed` let SQLite walk every follow-up the points ever had, and closed ones
+    pile up year after year (bench/sync_history.py: 18.6 -> 0.6 ms at 20,000)."""
     f = FollowUp.__table__
     out: dict[tuple[int, int], dict[str, int]] = {}
     for part in chunked(ids):
         q = (
             select(f.c.point_id, f.c.cycle_id, f.c.due_date, f.c.status, func.count())
-            .where(f.c.point_id.in_(part), f.c.status != CLOSED, f.c.cycle_id.is_not(None))
+            .where(
+                f.c.point_id.in_(part),
+                f.c.status.in_(sorted(PENDING)),
+                f.c.cycle_id.is_not(None),
+            )
             .group_by(f.c.point_id, f.c.cycle_id, f.c.due_date, f.c.status)
         )
         for pid, cid, day, status, n in conn.execute(q):

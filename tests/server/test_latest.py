@@ -11,7 +11,8 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from server.db import session_scope
-from server.models import Inspection, ServicePoint, User
+from server.domain.followups import CLOSED, FIXED, OPEN
+from server.models import FollowUp, Inspection, ServicePoint, User
 from server.services import summaries
 from server.services.latest import latest_submitted
 from server.services.scope import scope_of
@@ -238,3 +239,57 @@ def test_each_cycles_latest_reads_the_index_not_the_table(engine, demo):
     assert any("COVERING INDEX ix_inspection_point_latest" in step for step in plans[0]), plans
     flat = [step for p in plans for step in p if "inspection" in step]
     assert all("ix_inspection_point_latest (point_id=? AND status=?" in s for s in flat), plans
+
+
+def _open_follow_ups(session) -> dict[tuple[int, int], dict[str, int]]:
+    """The summaries' count by the rule itself, over every follow-up."""
+    out: dict[tuple[int, int], dict[str, int]] = {}
+    for f in session.exec(select(FollowUp)):
+        if f.status != CLOSED and f.cycle_id is not None:
+            counts = out.setdefault((f.point_id, f.cycle_id), {})
+            key = f"{f.due_date.isoformat()}|{f.status}"
+            counts[key] = counts.get(key, 0) + 1
+    return out
+
+
+def test_open_follow_ups_are_counted_without_reading_the_closed_ones(engine, demo):
+    """Closed follow-ups pile up year after year, and every writer's refresh counts the open
+    ones of its points: by the index of (point, status), never by the points' closed rows.
+    (`status != 'closed'` let SQLite walk every follow-up the points ever had.)"""
+    add_liquan(engine)
+    with session_scope(engine, write=True) as s:
+        some = s.exec(select(FollowUp).where(FollowUp.status == OPEN)).first()
+        lq = s.exec(select(ServicePoint).where(ServicePoint.code == "610425100201")).one()
+        keep = {
+            c: getattr(some, c)
+            for c in ("cycle_id", "item_key", "due_date", "opened_at", "opened_by")
+        }
+        s.add_all(
+            [FollowUp(point_id=some.point_id, status=CLOSED, **keep) for _ in range(30)]
+            + [FollowUp(point_id=lq.id, status=FIXED, **keep)]
+        )
+        s.flush()
+        want = _open_follow_ups(s)
+        points = {p for p, _ in want} | {some.point_id}
+        seen: list[tuple[str, tuple]] = []
+
+        def note(conn, cursor, statement, parameters, context, executemany):
+            seen.append((statement, parameters))
+
+        conn = s.connection()
+        event.listen(conn, "before_cursor_execute", note)
+        got = summaries._follow_ups(conn, points)
+        event.remove(conn, "before_cursor_execute", note)
+        sqlite = conn.dialect.name == "sqlite"
+        plans = [
+            [r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            for sql, params in (seen if sqlite else [])
+        ]
+    assert got == want
+    assert want[(lq.id, keep["cycle_id"])][f"{keep['due_date'].isoformat()}|{FIXED}"] == 1
+    assert len(want) > 10  # the demo's points with follow-ups open
+    if sqlite:  # SQLite's plans
+        flat = [step for p in plans for step in p if "follow_up" in step]
+        assert flat and all(
+            "ix_follow_up_point_status (point_id=? AND status=?" in s for s in flat
+        ), plans
