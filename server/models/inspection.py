@@ -59,6 +59,12 @@ class Inspection(SQLModel, table=True):
     rating: str | None = Field(default=None, max_length=16, index=True)
     evidence_complete: bool = False
     seq: int = Field(default=0, index=True)
+    # Migration 0016. The device that sent this row's current state exactly as the server
+    # stored it, and the change number it was stored with: that device's pull need not echo
+    # the row back while `seq` is still `echo_seq` (services/sync_pull.py). Any later change
+    # takes a new seq, and then the row is sent again.
+    echo_device: str | None = Field(default=None, max_length=64)
+    echo_seq: int | None = None
 
 
 class FollowUp(SQLModel, table=True):

@@ -122,6 +122,7 @@ class BatchRepo(BatchCache):
         row.submitted_at = parse_iso(rec["submitted_at"])
         row.rev, row.field_hlc = rev, result.clocks
         row.updated_at = now
+        row.echo_device = None  # until apply_all knows the device holds what is stored
         self.snaps[(op.record_id, rev)] = rec
         self.staged.revisions.append(
             {
@@ -238,7 +239,9 @@ class BatchRepo(BatchCache):
                 ack = self._apply_careful(op, ctx, digest)
             else:
                 ack = apply_op(self, op, ctx, digest, self._record(op))
-            out.append((ack, self._same(op, ack)))
+            same = self._same(op, ack)
+            self._mark_echo(ack, same)
+            out.append((ack, same))
         self.flush(final=True)
         refresh_points(self.session, self.summary_points)
         return out
@@ -258,6 +261,14 @@ class BatchRepo(BatchCache):
             ack = reject_failed(self, op, ctx, digest)
             self.flush()
         return ack
+
+    def _mark_echo(self, ack: Ack, same: bool) -> None:
+        """A record this op stored exactly as the device sent it: the device's later pages
+        of the pull leave it out (models.Inspection.echo_device; Staging numbers it). Only
+        rows still staged: the careful path has written them already, so they are echoed."""
+        row = self.rows.get(ack.record_id)
+        if same and row is not None and id(row) in self.staged.dirty:
+            row.echo_device = self.caller.device.id
 
     def _record(self, op: Op | BadOp) -> dict | None:
         """The op's record normalised before the lock (sync_prepare), if it was."""

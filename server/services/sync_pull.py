@@ -81,7 +81,7 @@ def scope_queries(scope: Scope):
 # (an inspection's record columns are read only if it has no revision snapshot: Serializer)
 _UNSENT = {
     "followups": ("evidence", "closed_user_id"),
-    "inspections": ("answers", "photos", "gps", "notes", "field_hlc"),
+    "inspections": ("answers", "photos", "gps", "notes", "field_hlc", "echo_device", "echo_seq"),
 }
 
 
@@ -91,7 +91,11 @@ def seq_queries(queries: dict, cursor: int, ceiling: int, page: int) -> dict[str
     the rows past the cursor alone, however many the scope has had."""
     out = {}
     for kind, (model, where) in queries.items():
-        keys = (model.id, model.rev) if kind == "inspections" else ()
+        keys = (
+            (model.id, model.rev, model.echo_device, model.echo_seq)
+            if kind == "inspections"
+            else ()
+        )
         out[kind] = (
             select(model.seq, *keys)
             .where(model.seq > cursor, model.seq <= ceiling, where)
@@ -102,16 +106,27 @@ def seq_queries(queries: dict, cursor: int, ceiling: int, page: int) -> dict[str
 
 
 def pull(
-    session: Session, scope: Scope, cursor: int, page: int, skip: set[tuple[str, int]]
+    session: Session,
+    scope: Scope,
+    cursor: int,
+    page: int,
+    skip: set[tuple[str, int]],
+    device_id: str | None = None,
 ) -> tuple[dict[str, list[dict]], int, bool]:
-    """Changes after ``cursor``: (rows by kind, next cursor, more). ``skip`` holds the
-    (inspection id, rev) pairs this device just wrote unchanged, so they are not echoed
-    (they still count towards the page, so the page ends where it would without them)."""
+    """Changes after ``cursor``: (rows by kind, next cursor, more). Inspections the device
+    holds as stored are not echoed: ``skip``, the (inspection id, rev) pairs this request
+    wrote unchanged, and those an earlier request of ``device_id`` did, unchanged since
+    (models.Inspection.echo_device: the later pages after a large batch). Left out, they
+    still count towards the page, so the page ends where it would without them.
+
+    Why even from cursor 0: a device keeps every record it made (the field app never
+    deletes one; a new install or cleared storage makes a new device id), and the pull
+    starts over with the records still there (another scope, another user on the phone)."""
     ceiling = committed_seq(session)
     queries = scope_queries(scope)
     # First only the sequence numbers (cheap) to find where the page ends, then the rows of
     # the page: rows past the page, and inspections not echoed, are never loaded and decoded.
-    found: list[tuple[int, str, tuple[str, int] | None]] = []
+    found: list[tuple[int, str, tuple | None]] = []
     for kind, stmt in seq_queries(queries, cursor, ceiling, page).items():
         rows = session.execute(stmt).all()
         found.extend((r[0], kind, tuple(r[1:]) or None) for r in rows)  # type: ignore[misc]
@@ -121,11 +136,15 @@ def pull(
     next_cursor = taken[-1][0] if more else max(ceiling, cursor)
     wanted: dict[str, int] = {}
     echoed: list[str] = []  # the inspections to send
-    for _, kind, key in taken:
+    held = set(skip)
+    for seq, kind, key in taken:
         if kind == "inspections":
-            if key in skip:
+            rid, rev, echo_device, echo_seq = key  # type: ignore[misc]
+            if echo_device is not None and (echo_device, echo_seq) == (device_id, seq):
+                held.add((rid, rev))
+            if (rid, rev) in held:
                 continue
-            echoed.append(key[0])  # type: ignore[index]
+            echoed.append(rid)
         wanted[kind] = wanted.get(kind, 0) + 1
     by_kind: dict[str, list] = {k: [] for k in CHANGE_KINDS}
     for kind, count in wanted.items():
@@ -147,7 +166,7 @@ def pull(
                 ).all()
             )
     out = Serializer(session).all(by_kind)
-    out["inspections"] = [r for r in out["inspections"] if (r["id"], r["rev"]) not in skip]
+    out["inspections"] = [r for r in out["inspections"] if (r["id"], r["rev"]) not in held]
     return out, next_cursor, more
 
 

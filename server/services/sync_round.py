@@ -36,7 +36,7 @@ def exchange(engine: Engine, caller: Caller, req: SyncRequest, page_size: int) -
     echo_free = {(ack.record_id, ack.rev) for ack, same in applied if same}
     with session_scope(engine) as session:
         cursor = parse_cursor(req.cursor, scope)
-        changes, nxt, more = pull(session, scope, cursor, page_size, echo_free)
+        changes, nxt, more = pull(session, scope, cursor, page_size, echo_free, caller.device.id)
         missing = missing_blobs(session, scope.user_id)
     return SyncResponse(
         acks=acks,

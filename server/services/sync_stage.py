@@ -47,6 +47,8 @@ _INSP_UPDATE = (
     "rating",
     "evidence_complete",
     "seq",
+    "echo_device",
+    "echo_seq",
 )
 _FOLLOW_COLS = tuple(c.key for c in FOLLOW.c if c.key != "id")
 _FOLLOW_UPDATE = ("status", "closed_by", "closed_at", "fixed_at", "seq")
@@ -208,8 +210,10 @@ class Staging:
         """One counter UPDATE gives every changed row its seq, in stamping order."""
         staged = list(self.dirty.values())
         first = reserve_seq(session, len(staged)) - len(staged) + 1
-        for n, (_, row) in enumerate(staged):
+        for n, (table, row) in enumerate(staged):
             row.seq = first + n
+            if table == "inspection":  # stored as its device sent it, at this number
+                row.echo_seq = row.seq if row.echo_device is not None else None
         return staged
 
 
