@@ -202,7 +202,7 @@ def _follow_ups(conn: Connection, ids: set[int]) -> dict[tuple[int, int], dict[s
     """(point, cycle) -> {"due|status": count} of the points' follow-ups not yet closed.
     Asked as `status IN (open, fixed)`, two seeks per point in the index of (point, status):
     `status != closed` let SQLite walk every follow-up the points ever had, and closed ones
-    pile up year after year (bench/sync_history.py: 18.6 -> 0.6 ms at 20,000)."""
+    pile up year after year (bench/sync_history.py: 16.9 -> 0.5 ms at 20,000)."""
     f = FollowUp.__table__
     out: dict[tuple[int, int], dict[str, int]] = {}
     for part in chunked(ids):

@@ -233,6 +233,8 @@ def test_later_pages_leave_out_what_the_device_sent(demo, engine, settings):
         hlc = "0001764144000001:0000:d-2"
         ack = sync(c, h2, op(edited, base_rev=1, hlc=hlc), cursor=cursor2, device="d-2")
         assert ack["acks"][0]["status"] == "applied"
+        theirs, _ = _drain(c, h2, ack["cursor"], device="d-2")
+        assert edited["id"] not in {i["id"] for i in ack["changes"]["inspections"] + theirs}
         mine, _ = _drain(c, h, cursor)
         assert [(i["id"], i["notes"], i["rev"]) for i in mine] == [(edited["id"], "门锁已换", 2)]
 

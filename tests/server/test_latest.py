@@ -1,6 +1,7 @@
 """Each point's latest submitted inspection, read through its index (services/latest.py), and
 a sync batch's view of it when the batch withdraws or moves back the latest, and each point's
-latest in each cycle, which the summaries keep (services/summaries.py)."""
+latest in each cycle, which the summaries keep, and the open follow-ups they count
+(services/summaries.py)."""
 
 from __future__ import annotations
 
