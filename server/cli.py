@@ -216,15 +216,25 @@ def cmd_db_upgrade(args) -> int:
 
 def cmd_demo(args) -> int:
     from server.db import make_engine, session_scope
-    from server.migrate import upgrade
+    from server.migrate import current_revisions, head_revisions, upgrade
     from server.services.demo import build_demo
 
     db = Path(args.db).resolve()
     accounts = Path(f"{db}.accounts.txt")
+    url = f"sqlite:///{db}"
     if db.exists():
         if not args.force:
-            # kept: the demo is run again to be served again, not to lose what was done in it
+            # kept: the demo is run again to be served again, not to lose what was done in it;
+            # after a `git pull` that brought a migration, `serve` would refuse the old schema
             print(say("cli.demo_kept", path=db, force="--force"))
+            engine = make_engine(url)
+            before = current_revisions(engine)
+            engine.dispose()
+            added = upgrade(url)
+            if before != head_revisions(url):
+                print("  " + say("cli.demo_upgraded"))
+            for key, number in added:
+                print("  " + say("cli.shipped_installed", key=key, version=number))
             if accounts.exists():
                 print("  " + say("cli.demo_accounts_at", path=accounts))
             else:
@@ -232,7 +242,6 @@ def cmd_demo(args) -> int:
             return 0
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
-    url = f"sqlite:///{db}"
     upgrade(url)
     settings = Settings.from_env(database_url=url)
     engine = make_engine(url)

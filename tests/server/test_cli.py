@@ -95,6 +95,37 @@ def test_demo_run_again_keeps_its_data_and_says_where_the_passwords_are(demo_db,
     engine.dispose()
 
 
+def test_demo_run_again_after_an_update_brings_its_schema_up_to_date(demo_db, tmp_path, capsys):
+    """A demo built by an older version, run again after a `git pull` that brought a
+    migration: it is kept and migrated, so `serve` does not refuse it (it said "run
+    `xunjian demo`", which kept the old schema)."""
+    import shutil
+
+    from alembic import command
+
+    from server.migrate import alembic_config, current_revisions, head_revisions
+
+    db = tmp_path / "demo.db"
+    shutil.copy(demo_db / "demo.db", db)
+    url = f"sqlite:///{db}"
+    command.downgrade(alembic_config(url), "0015_point_cycle_latest")
+    engine = make_engine(url)
+    with Session(engine) as s:
+        count = s.exec(select(func.count()).select_from(Inspection)).one()
+    assert current_revisions(engine) == {"0015_point_cycle_latest"}
+    engine.dispose()
+    assert main(["demo", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "保留原有数据" in out and "已升级到本版本" in out
+    engine = make_engine(url)
+    assert current_revisions(engine) == head_revisions(url)
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Inspection)).one() == count >= 40
+    engine.dispose()
+    assert main(["demo", "--db", str(db)]) == 0  # current already: nothing more to say
+    assert "已升级到本版本" not in capsys.readouterr().out
+
+
 def test_the_demo_and_the_tests_install_into_separate_venvs():
     """Both README commands in one clone: the demo's `pip install .` and the tests' editable
     install must not replace each other (the demo's pages answered 500, TemplateNotFound)."""
