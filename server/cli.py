@@ -216,7 +216,7 @@ def cmd_db_upgrade(args) -> int:
 
 def cmd_demo(args) -> int:
     from server.db import make_engine, session_scope
-    from server.migrate import current_revisions, head_revisions, upgrade
+    from server.migrate import schema_state, upgrade
     from server.services.demo import build_demo
 
     db = Path(args.db).resolve()
@@ -228,10 +228,10 @@ def cmd_demo(args) -> int:
             # after a `git pull` that brought a migration, `serve` would refuse the old schema
             print(say("cli.demo_kept", path=db, force="--force"))
             engine = make_engine(url)
-            before = current_revisions(engine)
+            current, heads = schema_state(engine, url)
             engine.dispose()
             added = upgrade(url)
-            if before != head_revisions(url):
+            if current != heads:
                 print("  " + say("cli.demo_upgraded"))
             for key, number in added:
                 print("  " + say("cli.shipped_installed", key=key, version=number))
