@@ -125,7 +125,7 @@ def run(kind: str, n: int) -> None:
             top = committed_seq(s)
             points = set(s.exec(select(ServicePoint.id)).all())
             figures = {
-                "pull, nothing new": median_ms(lambda: pull(s, scope, top, 500, set())),
+                "pull, nothing new": median_ms(lambda: pull(s, scope, top, 500)),
                 "missing photos": median_ms(lambda: missing_blobs(s, uid)),
                 "upload: own record names it": median_ms(lambda: named_by_user(s, uid, sha)),
                 "upload: records it may complete": median_ms(

@@ -227,7 +227,7 @@ class BatchRepo(BatchCache):
         """Write everything staged (sync_stage.Staging.flush)."""
         self.staged.flush(self.session, self.in_db, final, self.prepared.texts)
 
-    def apply_all(self, ops: Sequence[Op | BadOp]) -> list[tuple[Ack, bool]]:
+    def apply_all(self, ops: Sequence[Op | BadOp]) -> list[Ack]:
         if not self.careful:
             self.prefetch(ops)
         out = []
@@ -239,9 +239,8 @@ class BatchRepo(BatchCache):
                 ack = self._apply_careful(op, ctx, digest)
             else:
                 ack = apply_op(self, op, ctx, digest, self._record(op))
-            same = self._same(op, ack)
-            self._mark_echo(ack, same)
-            out.append((ack, same))
+                self._mark_echo(op, ack)
+            out.append(ack)
         self.flush(final=True)
         refresh_points(self.session, self.summary_points)
         return out
@@ -250,6 +249,7 @@ class BatchRepo(BatchCache):
         try:
             with self.session.begin_nested():
                 ack = apply_op(self, op, ctx, digest, self._record(op))
+                self._mark_echo(op, ack)
                 self.flush()
             return ack
         except TRANSIENT:
@@ -262,12 +262,12 @@ class BatchRepo(BatchCache):
             self.flush()
         return ack
 
-    def _mark_echo(self, ack: Ack, same: bool) -> None:
-        """A record this op stored exactly as the device sent it: the device's later pages
-        of the pull leave it out (models.Inspection.echo_device; Staging numbers it). Only
-        rows still staged: the careful path has written them already, so they are echoed."""
+    def _mark_echo(self, op: Op | BadOp, ack: Ack) -> None:
+        """A record this op stored exactly as the device sent it: the device's pulls leave
+        it out, this answer's and every later one, while nothing else changes it
+        (models.Inspection.echo_device; Staging numbers it at the flush)."""
         row = self.rows.get(ack.record_id)
-        if same and row is not None and id(row) in self.staged.dirty:
+        if row is not None and id(row) in self.staged.dirty and self._same(op, ack):
             row.echo_device = self.caller.device.id
 
     def _record(self, op: Op | BadOp) -> dict | None:
@@ -276,7 +276,7 @@ class BatchRepo(BatchCache):
         return None if pre is None else pre.record
 
     def _same(self, op: Op | BadOp, ack: Ack) -> bool:
-        """Does the server now hold exactly the op's record (so the pull need not echo it)?"""
+        """Does the server now hold exactly the op's record?"""
         if ack.status != "applied" or not isinstance(op, Op):
             return False
         snap = self.snapshot(ack.record_id, ack.rev)

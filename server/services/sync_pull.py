@@ -87,15 +87,12 @@ _UNSENT = {
 
 def seq_queries(queries: dict, cursor: int, ceiling: int, page: int) -> dict[str, Any]:
     """Per kind, the change numbers in (cursor, ceiling], at most page + 1 (and an
-    inspection's id and rev). Each reads an index of (scope column, seq) (migration 0013):
-    the rows past the cursor alone, however many the scope has had."""
+    inspection's id, and which device holds it as stored at which number). Each reads an
+    index of (scope column, seq) (migration 0013): the rows past the cursor alone, however
+    many the scope has had."""
     out = {}
     for kind, (model, where) in queries.items():
-        keys = (
-            (model.id, model.rev, model.echo_device, model.echo_seq)
-            if kind == "inspections"
-            else ()
-        )
+        keys = (model.id, model.echo_device, model.echo_seq) if kind == "inspections" else ()
         out[kind] = (
             select(model.seq, *keys)
             .where(model.seq > cursor, model.seq <= ceiling, where)
@@ -110,14 +107,13 @@ def pull(
     scope: Scope,
     cursor: int,
     page: int,
-    skip: set[tuple[str, int]],
     device_id: str | None = None,
 ) -> tuple[dict[str, list[dict]], int, bool]:
-    """Changes after ``cursor``: (rows by kind, next cursor, more). Inspections the device
-    holds as stored are not echoed: ``skip``, the (inspection id, rev) pairs this request
-    wrote unchanged, and those an earlier request of ``device_id`` did, unchanged since
-    (models.Inspection.echo_device: the later pages after a large batch). Left out, they
-    still count towards the page, so the page ends where it would without them.
+    """Changes after ``cursor``: (rows by kind, next cursor, more). Inspections that
+    ``device_id`` sent and the server holds as sent, unchanged since, are not echoed
+    (models.Inspection.echo_device): neither in the answer to the request that wrote them
+    nor in the pages after a large batch. Left out, they still count towards the page, so
+    the page ends where it would without them.
 
     Why even from cursor 0: a device keeps every record it made (the field app never
     deletes one; a new install or cleared storage makes a new device id), and the pull
@@ -136,14 +132,11 @@ def pull(
     next_cursor = taken[-1][0] if more else max(ceiling, cursor)
     wanted: dict[str, int] = {}
     echoed: list[str] = []  # the inspections to send
-    held = set(skip)
     for seq, kind, key in taken:
         if kind == "inspections":
-            rid, rev, echo_device, echo_seq = key  # type: ignore[misc]
-            if echo_device is not None and (echo_device, echo_seq) == (device_id, seq):
-                held.add((rid, rev))
-            if (rid, rev) in held:
-                continue
+            rid, echo_device, echo_seq = key  # type: ignore[misc]
+            if (echo_device, echo_seq) == (device_id, seq):
+                continue  # the device holds it as stored (echo_seq is None without a device)
             echoed.append(rid)
         wanted[kind] = wanted.get(kind, 0) + 1
     by_kind: dict[str, list] = {k: [] for k in CHANGE_KINDS}
@@ -165,9 +158,7 @@ def pull(
                     select(*cols).where(*in_range).order_by(table.c.seq).limit(count)
                 ).all()
             )
-    out = Serializer(session).all(by_kind)
-    out["inspections"] = [r for r in out["inspections"] if (r["id"], r["rev"]) not in held]
-    return out, next_cursor, more
+    return Serializer(session).all(by_kind), next_cursor, more
 
 
 class Serializer:

@@ -31,12 +31,10 @@ def exchange(engine: Engine, caller: Caller, req: SyncRequest, page_size: int) -
     with session_scope(engine) as session:
         scope = scope_of(session, caller.user)
         prepared = prepare(session, req.ops)  # before the writer lock, which it does not need
-    applied = apply_batch(engine, caller, scope, req.ops, prepared)
-    acks = [ack for ack, _ in applied]
-    echo_free = {(ack.record_id, ack.rev) for ack, same in applied if same}
+    acks = apply_batch(engine, caller, scope, req.ops, prepared)
     with session_scope(engine) as session:
         cursor = parse_cursor(req.cursor, scope)
-        changes, nxt, more = pull(session, scope, cursor, page_size, echo_free, caller.device.id)
+        changes, nxt, more = pull(session, scope, cursor, page_size, caller.device.id)
         missing = missing_blobs(session, scope.user_id)
     return SyncResponse(
         acks=acks,

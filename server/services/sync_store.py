@@ -65,10 +65,9 @@ def apply_batch(
     scope: Scope,
     ops: Sequence[Op | BadOp],
     prepared: Prepared | None = None,
-) -> list[tuple[Ack, bool]]:
-    """Apply a request's ops in one transaction (see the module docstring). Returns, per op,
-    the ack and whether the server now holds exactly the op's record (then the pull need not
-    echo it back). `prepared`: sync_prepare.prepare(ops), if the caller has it already."""
+) -> list[Ack]:
+    """Apply a request's ops in one transaction (see the module docstring); their acks.
+    `prepared`: sync_prepare.prepare(ops), if the caller has it already."""
     if not ops:
         return []
     if prepared is None:

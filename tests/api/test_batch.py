@@ -247,8 +247,11 @@ def test_an_op_that_raises_is_quarantined_alone(client, demo, engine, monkeypatc
             raise ValueError("boom")
 
     monkeypatch.setattr(store, "apply_outcome", flaky)
-    acks = sync(client, h, *ops)["acks"]
+    answer = sync(client, h, *ops)
+    acks = answer["acks"]
     assert [a["status"] for a in acks] == ["applied", "rejected", "applied"]
+    # op by op, the records stored as sent are still not echoed back to their device
+    assert not {r["id"] for r in recs} & {i["id"] for i in answer["changes"]["inspections"]}
     assert (acks[1]["code"], acks[1]["field"], acks[1]["rev"]) == ("invalid_op", "data", 0)
     with session_scope(engine) as s:
         assert s.get(Inspection, recs[1]["id"]) is None  # its writes were rolled back
