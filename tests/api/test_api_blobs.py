@@ -117,6 +117,16 @@ def test_resumable_upload_and_evidence_pending(client, demo, engine, settings):
     assert resp["missing_blobs"] == []
     pulled = [i for i in resp["changes"]["inspections"] if i["id"] == rec["id"]]
     assert pulled[0]["evidence_pending"] is False
+    # the op sent again (its ack lost) is answered from its stored ack, and does not hide
+    # what changed since: the record as it is now, its evidence complete
+    again = client.post(
+        "/api/sync",
+        headers=h,
+        json={"protocol": 1, "device_id": "d-1", "cursor": None, "ops": [op]},
+    ).json()
+    assert again["acks"][0]["status"] == "applied"
+    pulled = [i for i in again["changes"]["inspections"] if i["id"] == rec["id"]]
+    assert [i["evidence_pending"] for i in pulled] == [False]
 
 
 def test_hash_mismatch_is_discarded(client, demo, engine):
